@@ -1,0 +1,50 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ClientRequest, SessionData } from '../shared/commands.ts';
+import type { GatewayDirectory } from './gateway-directory.ts';
+
+/** What a handler knows about the event it is handling. */
+export interface Context {
+  /** The client the event is about. */
+  readonly clientId: string;
+  readonly event: 'connect' | 'message' | 'close';
+  /**
+   * The client's session: change it freely; after the handler returns, a changed session is written back to
+   * the gateway before the client's next event is handled, so the next handler sees it.
+   */
+  session: SessionData;
+  /** The uid bound to the client, or null. Kept up to date by Gateway.bindUid/unbindUid on this client. */
+  uid: string | null;
+  /** The HTTP upgrade request: url, query, headers, ip, port. Only in onConnect. */
+  readonly request?: ClientRequest;
+  /** Inner address of the gateway that holds the client. */
+  readonly gateway: string;
+}
+
+/** The event being handled, kept across awaits and timers by AsyncLocalStorage. */
+export interface EventScope {
+  ctx: Context;
+  /** The session as last written back (or received); the handler's changes are measured against it. */
+  baseline: string;
+}
+
+/** JSON text of a session, to tell whether a handler changed it. */
+export function sessionSnapshot(session: SessionData): string {
+  return JSON.stringify(session);
+}
+
+interface Runtime {
+  events: AsyncLocalStorage<EventScope>;
+  /** The running worker's gateways; null outside a worker. */
+  directory: GatewayDirectory | null;
+}
+
+// Kept on globalThis so that two copies of this module (an app importing 'switchboard' from another path)
+// still share one worker runtime.
+const KEY = Symbol.for('switchboard.worker-runtime');
+const holder = globalThis as unknown as Record<symbol, Runtime | undefined>;
+export const runtime: Runtime = (holder[KEY] ??= { events: new AsyncLocalStorage(), directory: null });
+
+/** The event being handled right now (also inside its awaits and timers), or undefined. */
+export function currentScope(): EventScope | undefined {
+  return runtime.events.getStore();
+}

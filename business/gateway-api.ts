@@ -1,0 +1,317 @@
+import { gatewayOf } from '../shared/client-id.ts';
+import { Cmd, MAX_NAME_LENGTH, type Message, type Payload, type SessionData } from '../shared/commands.ts';
+import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { Query } from '../shared/queries.ts';
+import type { GatewayDirectory } from './gateway-directory.ts';
+
+/** What can be sent to a client: text, bytes, or any other value (sent as JSON text). */
+export type SendData = string | Uint8Array | ArrayBuffer | object | number | boolean;
+/** A uid or group id; numbers are accepted and turned into strings. */
+export type Name = string | number;
+export type { SessionData };
+
+function invalid(call: string, what: string): never {
+  throw new SwitchboardError(ErrorCode.InvalidArgument, `${call}: ${what}`);
+}
+
+function name(call: string, label: string, value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') invalid(call, `${label} must be a string, got ${value === null ? 'null' : typeof value}`);
+  if (value.length > MAX_NAME_LENGTH) invalid(call, `${label} is longer than ${MAX_NAME_LENGTH} characters`);
+  return value;
+}
+
+function nameList(call: string, label: string, value: unknown): string[] {
+  return (Array.isArray(value) ? value : [value]).map((v) => name(call, label, v));
+}
+
+function payload(call: string, data: unknown): Payload {
+  if (typeof data === 'string' || data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (data === undefined || data === null || typeof data === 'function' || typeof data === 'symbol') {
+    invalid(call, `data must be a string, bytes or a JSON value, got ${data === null ? 'null' : typeof data}`);
+  }
+  return JSON.stringify(data);
+}
+
+function session(call: string, value: unknown): SessionData {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(call, 'session must be an object');
+  return value as SessionData;
+}
+
+const sum = (parts: unknown[]) => (parts as number[]).reduce((a, b) => a + b, 0);
+const concat = (parts: unknown[]) => (parts as string[][]).flat();
+const union = (parts: unknown[]) => [...new Set(concat(parts))];
+const merge = <T>(parts: unknown[]) => Object.assign({}, ...(parts as Record<string, T>[])) as Record<string, T>;
+
+/** Merges per-gateway `{ key: string[] }` answers, keeping each list free of duplicates. */
+function mergeLists(parts: unknown[]): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  for (const part of parts as Record<string, string[]>[]) {
+    for (const [key, list] of Object.entries(part)) for (const item of list) (out[key] ??= new Set()).add(item);
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, set]) => [k, [...set]]));
+}
+
+const counts = (lists: Record<string, string[]>) =>
+  Object.fromEntries(Object.entries(lists).map(([k, list]) => [k, list.length]));
+
+/**
+ * The Gateway API: GatewayWorker's calls, same names, parameter order and meaning, camelCase and typed.
+ * Sends and mutations are fire-and-forget and leave in the order they were called; queries return Promises,
+ * ask the gateways in parallel, and reject (SB_ERR_QUERY_TIMEOUT, SB_ERR_GATEWAY_UNAVAILABLE) rather than
+ * undercount when a gateway cannot answer.
+ *
+ * Written once over a GatewayDirectory: the worker's `Gateway` and (for other programs) a client both use it.
+ */
+export abstract class GatewayApi {
+  protected abstract get directory(): GatewayDirectory;
+
+  // ---- routing -----------------------------------------------------------------------------------------
+
+  /** Sends to the one gateway that owns `clientId`; quietly nothing when that gateway is not linked. */
+  private toOwner(call: string, clientId: unknown, message: Message): void {
+    const gateway = gatewayOf(name(call, 'clientId', clientId));
+    if (gateway === null) invalid(call, `"${String(clientId).slice(0, 80)}" is not a Switchboard client id`);
+    this.directory.link(gateway)?.send(message);
+  }
+
+  private toAll(call: string, message: Message): void {
+    const { directory } = this;
+    directory.requireGateways(call);
+    for (const link of directory.openLinks()) link.send(message);
+  }
+
+  private async askOwner(call: string, clientId: unknown, clients: string[]): Promise<Record<string, { uid: string | null; session: SessionData }>> {
+    const id = name(call, 'clientId', clientId);
+    const gateway = gatewayOf(id);
+    if (gateway === null) invalid(call, `"${id.slice(0, 80)}" is not a Switchboard client id`);
+    // A client whose gateway is gone is simply offline.
+    if (!this.directory.addresses.includes(gateway)) return {};
+    return (await this.directory.query(gateway, Query.ClientInfo, { clients })) as Record<
+      string,
+      { uid: string | null; session: SessionData }
+    >;
+  }
+
+  private askAll(q: string, args: Record<string, unknown> = {}): Promise<unknown[]> {
+    return this.directory.queryAll(q, args);
+  }
+
+  // ---- sending -----------------------------------------------------------------------------------------
+
+  /** Sends `data` to one client. Queued, not "delivered": a client that is gone is skipped. */
+  sendToClient(clientId: string, data: SendData): void {
+    const call = 'sendToClient';
+    this.toOwner(call, clientId, { cmd: Cmd.SendToClients, clients: [clientId], data: payload(call, data) });
+  }
+
+  /** Sends to every device bound to `uid` (or to each of several uids), on every gateway. */
+  sendToUid(uid: Name | Name[], data: SendData): void {
+    const call = 'sendToUid';
+    const uids = nameList(call, 'uid', uid);
+    if (uids.length === 0) return;
+    this.toAll(call, { cmd: Cmd.SendToUids, uids, data: payload(call, data) });
+  }
+
+  /** Sends to every member of a group (or of several; a member of two gets one copy), except `exclude`. */
+  sendToGroup(group: Name | Name[], data: SendData, exclude?: string | string[] | null): void {
+    const call = 'sendToGroup';
+    const groups = nameList(call, 'group', group);
+    if (groups.length === 0) return;
+    const excluded = exclude == null ? [] : nameList(call, 'exclude', exclude);
+    this.toAll(call, { cmd: Cmd.SendToGroups, groups, data: payload(call, data), exclude: excluded });
+  }
+
+  /**
+   * Sends to every client, or only to `clientIds` when given (`[]` sends to nobody), except `exclude`.
+   * With `clientIds`, each gateway gets only its own ids.
+   */
+  sendToAll(data: SendData, clientIds?: string[] | null, exclude?: string | string[] | null): void {
+    const call = 'sendToAll';
+    const out = payload(call, data);
+    const excluded = exclude == null ? [] : nameList(call, 'exclude', exclude);
+    if (clientIds == null) {
+      this.toAll(call, { cmd: Cmd.SendToAll, data: out, exclude: excluded });
+      return;
+    }
+    const skip = new Set(excluded);
+    const byGateway = new Map<string, string[]>();
+    for (const id of nameList(call, 'clientIds', clientIds)) {
+      const gateway = gatewayOf(id);
+      if (gateway === null || skip.has(id)) continue;
+      const list = byGateway.get(gateway);
+      if (list) list.push(id);
+      else byGateway.set(gateway, [id]);
+    }
+    for (const [gateway, clients] of byGateway) {
+      this.directory.link(gateway)?.send({ cmd: Cmd.SendToClients, clients, data: out });
+    }
+  }
+
+  /** Sends a last message (if given), then closes the client normally (1000). */
+  closeClient(clientId: string, data?: SendData | null): void {
+    const call = 'closeClient';
+    this.toOwner(call, clientId, { cmd: Cmd.CloseClient, client: clientId, data: data == null ? null : payload(call, data) });
+  }
+
+  /** Drops the connection at once, without a closing handshake. */
+  destroyClient(clientId: string): void {
+    this.toOwner('destroyClient', clientId, { cmd: Cmd.DestroyClient, client: clientId });
+  }
+
+  // ---- uids, groups, sessions ----------------------------------------------------------------------------
+
+  /** Binds a client to a uid. A client has at most one uid (binding again replaces it); a uid many clients. */
+  bindUid(clientId: string, uid: Name): void {
+    this.toOwner('bindUid', clientId, { cmd: Cmd.BindUid, client: clientId, uid: name('bindUid', 'uid', uid) });
+  }
+
+  unbindUid(clientId: string, uid: Name): void {
+    this.toOwner('unbindUid', clientId, { cmd: Cmd.UnbindUid, client: clientId, uid: name('unbindUid', 'uid', uid) });
+  }
+
+  joinGroup(clientId: string, group: Name): void {
+    this.toOwner('joinGroup', clientId, { cmd: Cmd.JoinGroup, client: clientId, group: name('joinGroup', 'group', group) });
+  }
+
+  leaveGroup(clientId: string, group: Name): void {
+    const call = 'leaveGroup';
+    this.toOwner(call, clientId, { cmd: Cmd.LeaveGroup, client: clientId, group: name(call, 'group', group) });
+  }
+
+  /** Dissolves a group on every gateway (its members stay connected). */
+  ungroup(group: Name): void {
+    this.toAll('ungroup', { cmd: Cmd.Ungroup, group: name('ungroup', 'group', group) });
+  }
+
+  /** Replaces a client's session. */
+  setSession(clientId: string, data: SessionData): void {
+    this.toOwner('setSession', clientId, { cmd: Cmd.SetSession, client: clientId, session: session('setSession', data) });
+  }
+
+  /** Merges `data` into a client's session (top-level keys). */
+  updateSession(clientId: string, data: SessionData): void {
+    const call = 'updateSession';
+    this.toOwner(call, clientId, { cmd: Cmd.UpdateSession, client: clientId, session: session(call, data) });
+  }
+
+  /** A client's session, or null when the client is not online. */
+  async getSession(clientId: string): Promise<SessionData | null> {
+    return (await this.askOwner('getSession', clientId, [clientId]))[clientId]?.session ?? null;
+  }
+
+  // ---- queries -------------------------------------------------------------------------------------------
+
+  async isOnline(clientId: string): Promise<boolean> {
+    return (await this.askOwner('isOnline', clientId, [clientId]))[clientId] !== undefined;
+  }
+
+  /** The uid bound to a client, or null (not bound, or not online). */
+  async getUidByClientId(clientId: string): Promise<string | null> {
+    return (await this.askOwner('getUidByClientId', clientId, [clientId]))[clientId]?.uid ?? null;
+  }
+
+  async isUidOnline(uid: Name): Promise<boolean> {
+    const key = name('isUidOnline', 'uid', uid);
+    return (await this.isUidsOnline([key]))[key] ?? false;
+  }
+
+  /** Every client id bound to `uid`, across all gateways. */
+  async getClientIdByUid(uid: Name): Promise<string[]> {
+    const key = name('getClientIdByUid', 'uid', uid);
+    return (await this.batchGetClientIdByUid([key]))[key] ?? [];
+  }
+
+  /** `{ uid: online }` for many uids in one round trip. */
+  async isUidsOnline(uids: Name[]): Promise<Record<string, boolean>> {
+    const keys = nameList('isUidsOnline', 'uid', uids);
+    const found = await this.batchGetClientIdByUid(keys);
+    return Object.fromEntries(keys.map((uid) => [uid, (found[uid]?.length ?? 0) > 0]));
+  }
+
+  /** `{ uid: clientIds }` for many uids in one round trip (uids with no client are left out). */
+  async batchGetClientIdByUid(uids: Name[]): Promise<Record<string, string[]>> {
+    const keys = nameList('batchGetClientIdByUid', 'uid', uids);
+    return mergeLists(await this.askAll(Query.UidClients, { uids: keys }));
+  }
+
+  async getAllClientIdCount(): Promise<number> {
+    return sum(await this.askAll(Query.ClientCount, { group: null }));
+  }
+
+  async getAllClientIdList(): Promise<string[]> {
+    return concat(await this.askAll(Query.ClientIds, { group: null }));
+  }
+
+  /** `{ clientId: session }` of every client, or of a group's members when `group` is given. */
+  async getAllClientSessions(group?: Name | null): Promise<Record<string, SessionData>> {
+    const g = group == null ? null : name('getAllClientSessions', 'group', group);
+    return merge<SessionData>(await this.askAll(Query.ClientSessions, { group: g }));
+  }
+
+  async getClientIdCountByGroup(group: Name): Promise<number> {
+    return sum(await this.askAll(Query.ClientCount, { group: name('getClientIdCountByGroup', 'group', group) }));
+  }
+
+  async getClientIdListByGroup(group: Name): Promise<string[]> {
+    return concat(await this.askAll(Query.ClientIds, { group: name('getClientIdListByGroup', 'group', group) }));
+  }
+
+  async getClientSessionsByGroup(group: Name): Promise<Record<string, SessionData>> {
+    return this.getAllClientSessions(name('getClientSessionsByGroup', 'group', group));
+  }
+
+  /** Every bound uid, once each, across all gateways. */
+  async getAllUidList(): Promise<string[]> {
+    return union(await this.askAll(Query.Uids, { group: null }));
+  }
+
+  /** The number of distinct uids online. */
+  async getAllUidCount(): Promise<number> {
+    return (await this.getAllUidList()).length;
+  }
+
+  async getUidListByGroup(group: Name): Promise<string[]> {
+    return union(await this.askAll(Query.Uids, { group: name('getUidListByGroup', 'group', group) }));
+  }
+
+  async getUidCountByGroup(group: Name): Promise<number> {
+    return (await this.getUidListByGroup(group)).length;
+  }
+
+  /** Every group with at least one member. */
+  async getAllGroupIdList(): Promise<string[]> {
+    return union(await this.askAll(Query.GroupIds));
+  }
+
+  /** `{ group: uids }` for every group (members without a uid are skipped). */
+  async getAllGroupUidList(): Promise<Record<string, string[]>> {
+    return mergeLists(await this.askAll(Query.GroupUids));
+  }
+
+  /** `{ group: number of distinct uids }`. */
+  async getAllGroupUidCount(): Promise<Record<string, number>> {
+    return counts(await this.getAllGroupUidList());
+  }
+
+  /** `{ group: clientIds }` for every group. */
+  async getAllGroupClientIdList(): Promise<Record<string, string[]>> {
+    return mergeLists(await this.askAll(Query.GroupClientIds));
+  }
+
+  /** `{ group: number of clients }` for every group. */
+  async getAllGroupClientIdCount(): Promise<Record<string, number>> {
+    return counts(await this.getAllGroupClientIdList());
+  }
+
+  /** `{ group: number of clients }` for many groups in one round trip. */
+  async batchGetClientIdCountByGroup(groups: Name[]): Promise<Record<string, number>> {
+    const keys = nameList('batchGetClientIdCountByGroup', 'group', groups);
+    const out: Record<string, number> = Object.fromEntries(keys.map((g) => [g, 0]));
+    for (const part of (await this.askAll(Query.GroupCounts, { groups: keys })) as Record<string, number>[]) {
+      for (const [g, n] of Object.entries(part)) out[g] = (out[g] ?? 0) + n;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,94 @@
+import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { currentScope, runtime, sessionSnapshot, type Context, type EventScope } from './context.ts';
+import type { GatewayDirectory } from './gateway-directory.ts';
+import { GatewayApi, type Name, type SendData, type SessionData } from './gateway-api.ts';
+
+function scopeOf(call: string): EventScope {
+  const scope = currentScope();
+  if (!scope) {
+    throw new SwitchboardError(
+      ErrorCode.NoCurrentClient,
+      `${call}: there is no current client here; call it from onConnect/onMessage/onClose (or code they started), or pass a client id`,
+    );
+  }
+  return scope;
+}
+
+/** The running event's scope when it is about `clientId`, so the handler's ctx follows the change. */
+function scopeFor(clientId: string): EventScope | undefined {
+  const scope = currentScope();
+  return scope?.ctx.clientId === clientId ? scope : undefined;
+}
+
+/**
+ * The Gateway API inside a business worker, plus the "current client" calls. Those work after `await` and
+ * inside timers started by a handler (AsyncLocalStorage), unlike GatewayWorker's.
+ */
+class WorkerGateway extends GatewayApi {
+  protected get directory(): GatewayDirectory {
+    if (!runtime.directory) {
+      throw new SwitchboardError(
+        ErrorCode.NotInWorker,
+        'Gateway is only connected inside a business worker (switchboard business / start); ' +
+          'from another program use GatewayClient',
+      );
+    }
+    return runtime.directory;
+  }
+
+  /** The context of the event being handled, or undefined outside a handler. */
+  get currentContext(): Context | undefined {
+    return currentScope()?.ctx;
+  }
+
+  /** Sends to the client whose event is being handled. */
+  sendToCurrentClient(data: SendData): void {
+    this.sendToClient(scopeOf('sendToCurrentClient').ctx.clientId, data);
+  }
+
+  /** Closes the client whose event is being handled, after an optional last message. */
+  closeCurrentClient(data?: SendData | null): void {
+    this.closeClient(scopeOf('closeCurrentClient').ctx.clientId, data);
+  }
+
+  override bindUid(clientId: string, uid: Name): void {
+    super.bindUid(clientId, uid);
+    const scope = scopeFor(clientId);
+    if (scope) scope.ctx.uid = String(uid);
+  }
+
+  override unbindUid(clientId: string, uid: Name): void {
+    super.unbindUid(clientId, uid);
+    const scope = scopeFor(clientId);
+    if (scope && scope.ctx.uid === String(uid)) scope.ctx.uid = null;
+  }
+
+  override setSession(clientId: string, data: SessionData): void {
+    super.setSession(clientId, data);
+    const scope = scopeFor(clientId);
+    if (scope) {
+      scope.ctx.session = { ...data };
+      scope.baseline = sessionSnapshot(scope.ctx.session);
+    }
+  }
+
+  override updateSession(clientId: string, data: SessionData): void {
+    super.updateSession(clientId, data);
+    const scope = scopeFor(clientId);
+    if (scope) {
+      Object.assign(scope.ctx.session, data);
+      scope.baseline = sessionSnapshot(scope.ctx.session);
+    }
+  }
+}
+
+/**
+ * The Gateway API for handlers in `business/events.ts`.
+ * @example
+ * import { Gateway } from 'switchboard';
+ * export async function onMessage(clientId: string, data: string) {
+ *   Gateway.sendToGroup('room-7', data, [clientId]); // everyone in room 7 but the sender
+ * }
+ */
+export const Gateway = new WorkerGateway();
+export type { WorkerGateway };

@@ -1,0 +1,61 @@
+import { hostname } from 'node:os';
+import { parseHostPortList, type HostPort } from '../shared/address.ts';
+import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import type { LinkOptions } from '../shared/link.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import { DEFAULT_QUERY_TIMEOUT } from './gateway-directory.ts';
+import type { EventHandlers } from './event-handlers.ts';
+
+export interface BusinessWorkerOptions {
+  /** The handlers: a module path (`.ts` or `.js`) or the handler functions themselves. @default 'business/events.ts' */
+  events?: string | EventHandlers;
+  /** Register addresses, one or many. @default ['127.0.0.1:1236'] */
+  register?: string | readonly string[];
+  /** Shared secret; required unless every register address is loopback. @default SWITCHBOARD_SECRET */
+  secret?: string;
+  /** How the worker names itself in other processes' logs. @default 'PID@HOSTNAME' */
+  name?: string;
+  /** Ms a query waits for each gateway. @default 5000 */
+  queryTimeout?: number;
+  /** @default 16 MiB */
+  maxFrameSize?: number;
+  /** @default 5000 ms */
+  handshakeTimeout?: number;
+  /** @default 5000 ms */
+  heartbeatInterval?: number;
+  log?: Logger;
+}
+
+export interface ResolvedWorkerOptions {
+  events: string | EventHandlers;
+  registers: HostPort[];
+  name: string;
+  queryTimeout: number;
+  link: LinkOptions;
+  log: Logger;
+}
+
+export const DEFAULT_EVENTS_FILE = 'business/events.ts';
+
+export function parseWorkerOptions(options: BusinessWorkerOptions = {}): ResolvedWorkerOptions {
+  const registers = parseHostPortList(options.register ?? DEFAULT_REGISTER_ADDRESS);
+  if (registers.length === 0) {
+    throw new SwitchboardError(ErrorCode.InvalidOption, 'business: give at least one --register address');
+  }
+  const log = options.log ?? createLogger({ role: 'business', pid: process.pid });
+  return {
+    events: options.events ?? DEFAULT_EVENTS_FILE,
+    registers,
+    name: options.name ?? `${process.pid}@${hostname()}`,
+    queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
+    link: {
+      secret: resolveSecret(options.secret, registers, 'business'),
+      maxFrameSize: options.maxFrameSize,
+      handshakeTimeout: options.handshakeTimeout,
+      heartbeatInterval: options.heartbeatInterval,
+      log,
+    },
+    log,
+  };
+}

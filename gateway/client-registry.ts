@@ -1,0 +1,102 @@
+import type { WebSocket } from 'ws';
+import type { ClientRequest, SessionData } from '../shared/commands.ts';
+import type { WorkerLink } from './worker-router.ts';
+
+/** A client event waiting for (or being handled by) a worker. The session is attached when it is sent. */
+export type PendingEvent = { kind: 'connect' } | { kind: 'message'; data: string | Buffer } | { kind: 'close' };
+
+/** Everything the gateway keeps per client connection. */
+export class ClientState {
+  uid: string | null = null;
+  readonly groups = new Set<string>();
+  session: SessionData = {};
+  /** The worker this client's events are sticky to, while it is alive. */
+  worker: WorkerLink | null = null;
+  /** An event was sent to `worker` and is not yet done. */
+  inFlight = false;
+  readonly queue: PendingEvent[] = [];
+  missedPings = 0;
+  /** The connection is gone; only its close event remains to be handled. */
+  gone = false;
+
+  constructor(
+    readonly id: string,
+    readonly ws: WebSocket,
+    readonly request: ClientRequest,
+  ) {}
+}
+
+/**
+ * The gateway's clients and its two-way indexes: uid -> clients (one uid, many devices) and
+ * group -> clients, with `client.uid` / `client.groups` the other direction. Empty entries are deleted so
+ * memory follows the live clients, not history.
+ */
+export class ClientRegistry {
+  readonly clients = new Map<string, ClientState>();
+  readonly uids = new Map<string, Set<ClientState>>();
+  readonly groups = new Map<string, Set<ClientState>>();
+
+  add(client: ClientState): void {
+    this.clients.set(client.id, client);
+  }
+
+  get(id: string): ClientState | undefined {
+    return this.clients.get(id);
+  }
+
+  /** Forgets a client and takes it out of every index; its uid and groups stay readable on the object. */
+  remove(client: ClientState): void {
+    this.clients.delete(client.id);
+    if (client.uid !== null) removeFrom(this.uids, client.uid, client);
+    for (const group of client.groups) removeFrom(this.groups, group, client);
+  }
+
+  /** A client has at most one uid: binding replaces the previous one. */
+  bindUid(client: ClientState, uid: string): void {
+    if (client.uid === uid) return;
+    if (client.uid !== null) removeFrom(this.uids, client.uid, client);
+    client.uid = uid;
+    addTo(this.uids, uid, client);
+  }
+
+  unbindUid(client: ClientState, uid: string): void {
+    if (client.uid !== uid) return;
+    removeFrom(this.uids, uid, client);
+    client.uid = null;
+  }
+
+  joinGroup(client: ClientState, group: string): void {
+    client.groups.add(group);
+    addTo(this.groups, group, client);
+  }
+
+  leaveGroup(client: ClientState, group: string): void {
+    client.groups.delete(group);
+    removeFrom(this.groups, group, client);
+  }
+
+  ungroup(group: string): void {
+    const members = this.groups.get(group);
+    if (!members) return;
+    for (const client of members) client.groups.delete(group);
+    this.groups.delete(group);
+  }
+
+  /** The clients of a group, or every client when `group` is null. */
+  members(group: string | null): Iterable<ClientState> {
+    return group === null ? this.clients.values() : (this.groups.get(group) ?? []);
+  }
+}
+
+function addTo(index: Map<string, Set<ClientState>>, key: string, client: ClientState): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(client);
+}
+
+function removeFrom(index: Map<string, Set<ClientState>>, key: string, client: ClientState): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(client);
+  if (set.size === 0) index.delete(key);
+}

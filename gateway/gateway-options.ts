@@ -1,0 +1,108 @@
+import { parseHostPort, parseHostPortList, type HostPort } from '../shared/address.ts';
+import { canonicalIp } from '../shared/client-id.ts';
+import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import type { LinkOptions } from '../shared/link.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+
+export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:7272';
+export const DEFAULT_LAN_IP = '127.0.0.1';
+export const DEFAULT_INNER_PORT = 2900;
+export const DEFAULT_PING_INTERVAL = 25_000;
+export const DEFAULT_PING_NOT_RESPONSE_LIMIT = 2;
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024;
+export const DEFAULT_MAX_PENDING_EVENTS = 256;
+export const DEFAULT_MAX_SEND_BUFFER = 1024 * 1024;
+
+export interface GatewayOptions {
+  /** Public WebSocket address for clients. @default 127.0.0.1:7272 */
+  listen?: string | HostPort;
+  /** Inner address advertised to workers and encoded in client ids; an IP literal, never 0.0.0.0. @default 127.0.0.1 */
+  lanIp?: string;
+  /** Inner TCP port for workers (0 picks a free one). @default 2900 */
+  innerPort?: number;
+  /** Register addresses, one or many. @default ['127.0.0.1:1236'] */
+  register?: string | readonly string[];
+  /** Shared secret; required unless every address is loopback. @default SWITCHBOARD_SECRET */
+  secret?: string;
+  /** Ms between heartbeats to each client. @default 25000 */
+  pingInterval?: number;
+  /** Heartbeats a client may leave unanswered before it is closed; 0 never closes. @default 2 */
+  pingNotResponseLimit?: number;
+  /**
+   * Text sent to every client each heartbeat, for clients that cannot answer WebSocket pings; any message from
+   * the client counts as the answer. Empty sends protocol pings only. @default ''
+   */
+  pingData?: string;
+  /** Largest client message in bytes; larger closes the client with 1009. @default 64 KiB */
+  maxMessageSize?: number;
+  /** Events held per client while its worker is busy or none is connected; past it the client is closed (1013). @default 256 */
+  maxPendingEvents?: number;
+  /** Bytes queued to one client before it is disconnected as a slow consumer (4008). @default 1 MiB */
+  maxSendBuffer?: number;
+  /** @default 16 MiB */
+  maxFrameSize?: number;
+  /** @default 5000 ms */
+  handshakeTimeout?: number;
+  /** @default 5000 ms */
+  heartbeatInterval?: number;
+  log?: Logger;
+}
+
+export interface ResolvedGatewayOptions {
+  listen: HostPort;
+  inner: HostPort;
+  registers: HostPort[];
+  pingInterval: number;
+  pingNotResponseLimit: number;
+  pingData: string;
+  maxMessageSize: number;
+  maxPendingEvents: number;
+  maxSendBuffer: number;
+  link: LinkOptions;
+  log: Logger;
+}
+
+export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
+  const listen =
+    typeof options.listen === 'object' ? options.listen : parseHostPort(options.listen ?? DEFAULT_GATEWAY_LISTEN);
+  const lanIp = options.lanIp ?? DEFAULT_LAN_IP;
+  if (lanIp === '0.0.0.0' || lanIp === '::') {
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `--lan-ip ${lanIp} cannot be advertised: give this host's address that workers can reach, e.g. 10.0.0.5`,
+    );
+  }
+  const inner = {
+    host: canonicalIp(lanIp),
+    port: checkInteger('innerPort', options.innerPort ?? DEFAULT_INNER_PORT, 0, 65535),
+  };
+  const registers = parseHostPortList(options.register ?? DEFAULT_REGISTER_ADDRESS);
+  if (registers.length === 0) {
+    throw new SwitchboardError(ErrorCode.InvalidOption, 'gateway: give at least one --register address');
+  }
+  const log = options.log ?? createLogger({ role: 'gateway', pid: process.pid });
+  return {
+    listen,
+    inner,
+    registers,
+    pingInterval: checkInteger('pingInterval', options.pingInterval ?? DEFAULT_PING_INTERVAL, 100),
+    pingNotResponseLimit: checkInteger(
+      'pingNotResponseLimit',
+      options.pingNotResponseLimit ?? DEFAULT_PING_NOT_RESPONSE_LIMIT,
+      0,
+    ),
+    pingData: options.pingData ?? '',
+    maxMessageSize: checkInteger('maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1),
+    maxPendingEvents: checkInteger('maxPendingEvents', options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS, 1),
+    maxSendBuffer: checkInteger('maxSendBuffer', options.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER, 1024),
+    link: {
+      secret: resolveSecret(options.secret, [inner, ...registers], 'gateway'),
+      maxFrameSize: options.maxFrameSize,
+      handshakeTimeout: options.handshakeTimeout,
+      heartbeatInterval: options.heartbeatInterval,
+      log,
+    },
+    log,
+  };
+}

@@ -1,0 +1,322 @@
+import type { IncomingMessage } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { formatHostPort, type HostPort } from '../shared/address.ts';
+import { ClientIdFactory } from '../shared/client-id.ts';
+import { Cmd, cmdName, type ClientRequest, type Message, type Payload } from '../shared/commands.ts';
+import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { Link } from '../shared/link.ts';
+import { PersistentLink } from '../shared/persistent-link.ts';
+import { ClientHeartbeat } from './client-heartbeat.ts';
+import { ClientRegistry, ClientState } from './client-registry.ts';
+import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
+import { answerQuery } from './queries.ts';
+import { WorkerRouter, type WorkerLink } from './worker-router.ts';
+
+/** WebSocket close codes the gateway uses (see README, "Close codes"). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  TooLarge: 1009,
+  TryAgainLater: 1013,
+  SlowConsumer: 4008,
+} as const;
+
+/**
+ * A gateway owns client connections and nothing else: it forwards each client event to one business worker
+ * and carries out the commands workers send back. No application code runs here.
+ */
+export class GatewayServer {
+  readonly options: ResolvedGatewayOptions;
+  readonly registry = new ClientRegistry();
+  readonly router: WorkerRouter;
+  /** Clients whose connection is gone but whose close event is not handled yet. */
+  private readonly closing = new Map<string, ClientState>();
+  private ids!: ClientIdFactory;
+  private innerAddress = '';
+  private readonly innerServer: Server;
+  private readonly innerLinks = new Set<Link>();
+  private wss: WebSocketServer | null = null;
+  private registers: PersistentLink[] = [];
+  private heartbeat: ClientHeartbeat | null = null;
+  private get log() {
+    return this.options.log;
+  }
+
+  constructor(options: GatewayOptions = {}) {
+    this.options = parseGatewayOptions(options);
+    this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) =>
+      this.closing.delete(client.id),
+    );
+    this.innerServer = createServer((socket) => {
+      const link = Link.accept(socket, this.options.link, 'gateway', ['worker', 'client'], (l) => this.peerOpened(l));
+      this.innerLinks.add(link);
+      link.onClose = () => this.innerLinks.delete(link);
+    });
+  }
+
+  /** The inner address workers use, `host:port`; client ids encode it. */
+  get address(): string {
+    return this.innerAddress;
+  }
+
+  /** Starts the inner server, then the WebSocket server, then announces itself to the registers. */
+  async start(): Promise<{ listen: HostPort; inner: HostPort }> {
+    const { inner, listen } = this.options;
+    await new Promise<void>((resolve, reject) => {
+      this.innerServer.once('error', reject);
+      this.innerServer.listen(inner.port, inner.host, () => resolve());
+    });
+    const innerBound = { host: inner.host, port: portOf(this.innerServer.address(), inner.port) };
+    this.innerAddress = formatHostPort(innerBound);
+    this.ids = new ClientIdFactory(innerBound);
+
+    const wss = new WebSocketServer({
+      host: listen.host,
+      port: listen.port,
+      maxPayload: this.options.maxMessageSize,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      wss.once('error', reject);
+      wss.once('listening', () => resolve());
+    });
+    wss.on('connection', (ws, req) => this.clientConnected(ws, req));
+    const listenBound = { host: listen.host, port: portOf(wss.address(), listen.port) };
+
+    this.heartbeat = new ClientHeartbeat(
+      this.registry,
+      this.options.pingInterval,
+      this.options.pingNotResponseLimit,
+      this.options.pingData,
+      (id) => this.log.info(`client ${id} missed ${this.options.pingNotResponseLimit} heartbeats: disconnected`),
+    );
+    this.registers = this.options.registers.map(
+      (address) =>
+        new PersistentLink(address, 'register', this.options.link, 'gateway', `gateway ${this.innerAddress}`, {
+          open: (link) => link.send({ cmd: Cmd.GatewayAnnounce, address: this.innerAddress }),
+          message: (msg) => {
+            throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
+          },
+          close: () => {},
+        }),
+    );
+    this.log.info(`gateway listening on ws://${formatHostPort(listenBound)}, inner ${this.innerAddress}`, {
+      listen: formatHostPort(listenBound),
+      inner: this.innerAddress,
+    });
+    return { listen: listenBound, inner: innerBound };
+  }
+
+  /** Closes every client with 1001 (going away), then the servers and links. */
+  async stop(): Promise<void> {
+    this.heartbeat?.cancel();
+    for (const client of this.registry.clients.values()) client.ws.close(CloseCode.GoingAway, 'gateway stopping');
+    for (const register of this.registers) register.stop();
+    for (const link of this.innerLinks) link.close();
+    await Promise.all([
+      new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve())),
+      new Promise<void>((resolve) => this.innerServer.close(() => resolve())),
+    ]);
+  }
+
+  private clientConnected(ws: WebSocket, req: IncomingMessage): void {
+    const url = new URL(req.url ?? '/', 'ws://gateway');
+    const request: ClientRequest = {
+      url: req.url ?? '/',
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      ip: req.socket.remoteAddress ?? '',
+      port: req.socket.remotePort ?? 0,
+    };
+    const client = new ClientState(this.ids.next(), ws, request);
+    this.registry.add(client);
+    this.router.enqueue(client, { kind: 'connect' });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      client.missedPings = 0;
+      if (client.gone) return;
+      if (!this.router.enqueue(client, { kind: 'message', data: isBinary ? data : data.toString() })) {
+        this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
+          code: 'SB_CLOSE_TRY_AGAIN_LATER',
+          ip: request.ip,
+        });
+        ws.close(CloseCode.TryAgainLater, 'too many pending messages');
+      }
+    });
+    ws.on('pong', () => {
+      client.missedPings = 0;
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      this.log.info(`client ${client.id} closed: ${err.message}`, { code: err.code, ip: request.ip });
+    });
+    ws.on('close', () => this.clientClosed(client));
+  }
+
+  private clientClosed(client: ClientState): void {
+    if (client.gone) return;
+    client.gone = true;
+    this.registry.remove(client);
+    this.closing.set(client.id, client);
+    this.router.enqueue(client, { kind: 'close' });
+  }
+
+  private peerOpened(link: Link): void {
+    const worker = link.role === 'worker' ? this.router.addWorker(link) : null;
+    this.log.info(`${link.role} ${link.name} connected`, { peer: link.remote });
+    link.onMessage = (msg) => this.command(link, worker, msg);
+    link.onClose = (err) => {
+      this.innerLinks.delete(link);
+      if (worker) this.router.removeWorker(worker);
+      this.log.info(`${link.role} ${link.name} disconnected${err ? `: ${err.message}` : ''}`, { code: err?.code });
+    };
+  }
+
+  /** Carries out one command from a worker or client. Arguments were type-checked by parseMessage. */
+  private command(link: Link, worker: WorkerLink | null, msg: Message): void {
+    const { registry } = this;
+    switch (msg.cmd) {
+      case Cmd.EventDone: {
+        const client = registry.get(msg.client) ?? this.closing.get(msg.client);
+        if (client && worker) this.router.done(worker, client);
+        return;
+      }
+      case Cmd.SendToClients: {
+        const out = outgoing(msg.data);
+        for (const id of msg.clients) {
+          const client = registry.get(id);
+          if (client) this.deliver(client, out);
+        }
+        return;
+      }
+      case Cmd.SendToUids: {
+        const out = outgoing(msg.data);
+        for (const uid of msg.uids) {
+          const clients = registry.uids.get(uid);
+          if (clients) for (const client of clients) this.deliver(client, out);
+        }
+        return;
+      }
+      case Cmd.SendToGroups: {
+        const out = outgoing(msg.data);
+        const exclude = new Set(msg.exclude);
+        const sent = msg.groups.length > 1 ? new Set<ClientState>() : null;
+        for (const group of msg.groups) {
+          const members = registry.groups.get(group);
+          if (!members) continue;
+          for (const client of members) {
+            if (exclude.has(client.id) || sent?.has(client)) continue;
+            sent?.add(client);
+            this.deliver(client, out);
+          }
+        }
+        return;
+      }
+      case Cmd.SendToAll: {
+        const out = outgoing(msg.data);
+        const exclude = new Set(msg.exclude);
+        for (const client of registry.clients.values()) if (!exclude.has(client.id)) this.deliver(client, out);
+        return;
+      }
+      case Cmd.BindUid:
+      case Cmd.UnbindUid:
+      case Cmd.JoinGroup:
+      case Cmd.LeaveGroup:
+      case Cmd.SetSession:
+      case Cmd.UpdateSession:
+      case Cmd.CloseClient:
+      case Cmd.DestroyClient:
+        return this.clientCommand(msg);
+      case Cmd.Ungroup:
+        return registry.ungroup(msg.group);
+      case Cmd.Query:
+        try {
+          link.send({ cmd: Cmd.QueryResult, id: msg.id, value: answerQuery(registry, msg.q, msg.args) });
+        } catch (err) {
+          const e = err instanceof SwitchboardError ? err : new SwitchboardError(ErrorCode.QueryFailed, String(err));
+          link.send({ cmd: Cmd.QueryError, id: msg.id, code: e.code, message: e.message });
+        }
+        return;
+      default:
+        throw new SwitchboardError(ErrorCode.BadFrame, `a gateway does not accept ${cmdName(msg.cmd)}`);
+    }
+  }
+
+  /** Commands about one client; a client that is not (or no longer) here is skipped quietly. */
+  private clientCommand(msg: ClientCommand): void {
+    const client = this.registry.get(msg.client);
+    if (!client) return;
+    switch (msg.cmd) {
+      case Cmd.BindUid:
+        return this.registry.bindUid(client, msg.uid);
+      case Cmd.UnbindUid:
+        return this.registry.unbindUid(client, msg.uid);
+      case Cmd.JoinGroup:
+        return this.registry.joinGroup(client, msg.group);
+      case Cmd.LeaveGroup:
+        return this.registry.leaveGroup(client, msg.group);
+      case Cmd.SetSession:
+        client.session = msg.session;
+        return;
+      case Cmd.UpdateSession:
+        Object.assign(client.session, msg.session);
+        return;
+      case Cmd.CloseClient:
+        if (msg.data != null) this.deliver(client, outgoing(msg.data));
+        client.ws.close(CloseCode.Normal);
+        return;
+      case Cmd.DestroyClient:
+        client.ws.terminate();
+        return;
+    }
+  }
+
+  /** Queues one message to one client, unless it stopped reading: then it is cut off as a slow consumer. */
+  private deliver(client: ClientState, out: Outgoing): void {
+    const { ws } = client;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > this.options.maxSendBuffer) {
+      this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
+        code: 'SB_CLOSE_SLOW_CONSUMER',
+        ip: client.request.ip,
+      });
+      ws.close(CloseCode.SlowConsumer, 'slow consumer');
+      setTimeout(() => ws.terminate(), 1000).unref();
+      return;
+    }
+    ws.send(out.bytes, out.binary ? BINARY : TEXT);
+  }
+}
+
+type ClientCommand = Extract<
+  Message,
+  {
+    cmd:
+  | typeof Cmd.BindUid
+  | typeof Cmd.UnbindUid
+  | typeof Cmd.JoinGroup
+  | typeof Cmd.LeaveGroup
+  | typeof Cmd.SetSession
+  | typeof Cmd.UpdateSession
+  | typeof Cmd.CloseClient
+  | typeof Cmd.DestroyClient;
+  }
+>;
+
+interface Outgoing {
+  bytes: Uint8Array;
+  binary: boolean;
+}
+
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
+
+/** Encodes a payload once, so a broadcast hands the same bytes to every client. */
+function outgoing(data: Payload): Outgoing {
+  return typeof data === 'string' ? { bytes: Buffer.from(data), binary: false } : { bytes: data, binary: true };
+}
+
+function portOf(address: ReturnType<Server['address']>, fallback: number): number {
+  return typeof address === 'object' && address ? address.port : fallback;
+}

@@ -1,0 +1,127 @@
+import { Cmd } from '../shared/commands.ts';
+import type { Link } from '../shared/link.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { ClientState, PendingEvent } from './client-registry.ts';
+
+/** A connected business worker and the clients whose events are sticky to it. */
+export class WorkerLink {
+  readonly clients = new Set<ClientState>();
+
+  constructor(readonly link: Link) {}
+}
+
+/**
+ * Sends each client's events to one worker, one at a time: event n+1 leaves only when the worker said event
+ * n is done (its awaits finished and its session write arrived first, on the same ordered link). So per-client
+ * order holds across workers, a session change made for message n is in the session sent with message n+1,
+ * and at most one event per client is ever at risk when a worker dies.
+ *
+ * A client is bound to the least-loaded worker on its first event and stays there until that worker goes.
+ * With no worker connected, events wait in the client's bounded queue.
+ */
+export class WorkerRouter {
+  private readonly workers: WorkerLink[] = [];
+  /** Clients with events queued and no worker to take them. */
+  private readonly waiting = new Set<ClientState>();
+  /** Events that were with a worker when its link broke. */
+  lostEvents = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly maxPendingEvents: number,
+    /** Called when a gone client's close event has been handled (or lost): forget it for good. */
+    private readonly onFinished: (client: ClientState) => void,
+  ) {}
+
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  addWorker(link: Link): WorkerLink {
+    const worker = new WorkerLink(link);
+    this.workers.push(worker);
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const client of waiting) this.dispatch(client);
+    return worker;
+  }
+
+  removeWorker(worker: WorkerLink): void {
+    const index = this.workers.indexOf(worker);
+    if (index < 0) return;
+    this.workers.splice(index, 1);
+    let lost = 0;
+    for (const client of worker.clients) {
+      client.worker = null;
+      if (client.inFlight) {
+        client.inFlight = false;
+        lost++;
+      }
+    }
+    const rebound = [...worker.clients];
+    worker.clients.clear();
+    this.lostEvents += lost;
+    if (lost > 0) {
+      this.log.warn(`worker ${worker.link.name} left with ${lost} event(s) unfinished; its clients move on`, {
+        lostEvents: lost,
+      });
+    }
+    for (const client of rebound) this.dispatch(client);
+  }
+
+  /** Queues an event; false when the client's queue is full (the caller closes the client). */
+  enqueue(client: ClientState, event: PendingEvent): boolean {
+    if (event.kind !== 'close' && client.queue.length >= this.maxPendingEvents) return false;
+    client.queue.push(event);
+    if (!client.inFlight) this.dispatch(client);
+    return true;
+  }
+
+  /** The worker finished the client's in-flight event: send the next one. */
+  done(worker: WorkerLink, client: ClientState): void {
+    if (client.worker !== worker || !client.inFlight) return;
+    client.inFlight = false;
+    this.dispatch(client);
+  }
+
+  private dispatch(client: ClientState): void {
+    const event = client.queue[0];
+    if (event === undefined) {
+      if (client.gone) this.finish(client);
+      return;
+    }
+    const worker = client.worker ?? this.leastLoaded();
+    if (!worker) {
+      this.waiting.add(client);
+      return;
+    }
+    if (client.worker !== worker) {
+      client.worker = worker;
+      worker.clients.add(client);
+    }
+    client.queue.shift();
+    client.inFlight = true;
+    const { id, uid, session } = client;
+    switch (event.kind) {
+      case 'connect':
+        return worker.link.send({ cmd: Cmd.EvConnect, client: id, session, request: { ...client.request } });
+      case 'message':
+        return worker.link.send({ cmd: Cmd.EvMessage, client: id, uid, session, data: event.data });
+      case 'close':
+        return worker.link.send({ cmd: Cmd.EvClose, client: id, uid, session });
+    }
+  }
+
+  private finish(client: ClientState): void {
+    client.worker?.clients.delete(client);
+    client.worker = null;
+    this.waiting.delete(client);
+    this.onFinished(client);
+  }
+
+  private leastLoaded(): WorkerLink | undefined {
+    let best: WorkerLink | undefined;
+    for (const worker of this.workers) if (!best || worker.clients.size < best.clients.size) best = worker;
+    return best;
+  }
+}

@@ -1,0 +1,38 @@
+import { parseHostPort, type HostPort } from '../shared/address.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import type { LinkOptions } from '../shared/link.ts';
+
+export interface RegisterOptions {
+  /** Address to listen on for gateways, workers and clients. @default 127.0.0.1:1236 */
+  listen?: string | HostPort;
+  /** Shared secret; required unless listening on loopback. @default SWITCHBOARD_SECRET */
+  secret?: string;
+  /** @default 16 MiB */
+  maxFrameSize?: number;
+  /** @default 5000 ms */
+  handshakeTimeout?: number;
+  /** @default 5000 ms */
+  heartbeatInterval?: number;
+  log?: Logger;
+}
+
+export interface ResolvedRegisterOptions {
+  listen: HostPort;
+  link: LinkOptions;
+}
+
+export function parseRegisterOptions(options: RegisterOptions = {}): ResolvedRegisterOptions {
+  const listen =
+    typeof options.listen === 'object' ? options.listen : parseHostPort(options.listen ?? DEFAULT_REGISTER_ADDRESS);
+  return {
+    listen,
+    link: {
+      secret: resolveSecret(options.secret, [listen], 'register'),
+      maxFrameSize: options.maxFrameSize,
+      handshakeTimeout: options.handshakeTimeout,
+      heartbeatInterval: options.heartbeatInterval,
+      log: options.log ?? createLogger({ role: 'register', pid: process.pid }),
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { createServer, type Server } from 'node:net';
+import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.ts';
+import { Cmd, type Message } from '../shared/commands.ts';
+import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { Link } from '../shared/link.ts';
+import { parseRegisterOptions, type RegisterOptions, type ResolvedRegisterOptions } from './register-options.ts';
+
+/**
+ * Discovery only: gateways announce their inner address, workers and GatewayClients subscribe and get the
+ * full list at once and every change as it happens. Never on the data path, so its loss stops no traffic.
+ */
+export class RegisterServer {
+  private readonly options: ResolvedRegisterOptions;
+  private readonly server: Server;
+  /** Each gateway link and the address it announced. */
+  private readonly gateways = new Map<Link, string>();
+  private readonly subscribers = new Set<Link>();
+  private readonly links = new Set<Link>();
+
+  constructor(options: RegisterOptions = {}) {
+    this.options = parseRegisterOptions(options);
+    this.server = createServer((socket) => {
+      const link = Link.accept(socket, this.options.link, 'register', ['gateway', 'worker', 'client'], (l) =>
+        this.opened(l),
+      );
+      this.links.add(link);
+      link.onClose = () => this.closed(link);
+    });
+  }
+
+  /** The gateway addresses currently announced, without duplicates. */
+  get gatewayAddresses(): string[] {
+    return [...new Set(this.gateways.values())];
+  }
+
+  async start(): Promise<HostPort> {
+    const { host, port } = this.options.listen;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    const address = this.server.address();
+    const bound = { host, port: typeof address === 'object' && address ? address.port : port };
+    this.options.link.log.info(`register listening on ${formatHostPort(bound)}`, { listen: formatHostPort(bound) });
+    return bound;
+  }
+
+  async stop(): Promise<void> {
+    for (const link of this.links) link.close();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private opened(link: Link): void {
+    if (link.role === 'gateway') {
+      link.onMessage = (msg) => this.fromGateway(link, msg);
+      return;
+    }
+    this.subscribers.add(link);
+    link.onMessage = (msg) => {
+      throw new SwitchboardError(ErrorCode.BadFrame, `a ${link.role} may not send command ${msg.cmd} to a register`);
+    };
+    link.send({ cmd: Cmd.GatewayList, addresses: this.gatewayAddresses });
+  }
+
+  private fromGateway(link: Link, msg: Message): void {
+    if (msg.cmd !== Cmd.GatewayAnnounce) {
+      throw new SwitchboardError(ErrorCode.BadFrame, `a gateway may only announce itself to a register (got ${msg.cmd})`);
+    }
+    const address = formatHostPort(parseHostPort(msg.address));
+    const known = this.gatewayAddresses.includes(address);
+    this.gateways.set(link, address);
+    this.options.link.log.info(`gateway ${address} joined`, { gateway: address });
+    if (!known) this.broadcast({ cmd: Cmd.GatewayJoined, address });
+  }
+
+  private closed(link: Link): void {
+    this.links.delete(link);
+    this.subscribers.delete(link);
+    const address = this.gateways.get(link);
+    if (address === undefined) return;
+    this.gateways.delete(link);
+    this.options.link.log.info(`gateway ${address} left`, { gateway: address });
+    if (!this.gatewayAddresses.includes(address)) this.broadcast({ cmd: Cmd.GatewayLeft, address });
+  }
+
+  private broadcast(msg: Message): void {
+    for (const link of this.subscribers) link.send(msg);
+  }
+}

@@ -1,0 +1,191 @@
+import { ErrorCode, SwitchboardError } from './errors.ts';
+
+/**
+ * The internal wire's command table. Every frame body is a msgpack map with a numeric `cmd` and the fields
+ * listed in `schema` below. Numbers are part of the protocol: never reuse or renumber one.
+ */
+export const Cmd = {
+  // Handshake and link upkeep (every internal connection).
+  Hello: 1,
+  Auth: 2,
+  AuthOk: 3,
+  Error: 4,
+  Ping: 5,
+  Pong: 6,
+  // Register.
+  GatewayAnnounce: 10,
+  GatewayList: 11,
+  GatewayJoined: 12,
+  GatewayLeft: 13,
+  // Gateway -> worker: client events.
+  EvConnect: 20,
+  EvMessage: 21,
+  EvClose: 22,
+  // Worker -> gateway: the event is handled (its session write, if any, was sent before).
+  EventDone: 23,
+  // Worker/client -> gateway: commands.
+  SendToClients: 30,
+  SendToUids: 31,
+  SendToGroups: 32,
+  SendToAll: 33,
+  BindUid: 34,
+  UnbindUid: 35,
+  JoinGroup: 36,
+  LeaveGroup: 37,
+  Ungroup: 38,
+  SetSession: 39,
+  UpdateSession: 40,
+  CloseClient: 41,
+  DestroyClient: 42,
+  // Queries and their answers.
+  Query: 50,
+  QueryResult: 51,
+  QueryError: 52,
+} as const;
+
+export type Cmd = (typeof Cmd)[keyof typeof Cmd];
+
+/** @default 1024: the longest client id, uid or group name accepted on the wire. */
+export const MAX_NAME_LENGTH = 1024;
+
+/**
+ * Field kinds: `name` a string of at most MAX_NAME_LENGTH, `names` an array of them, `text` any string,
+ * `bytes` binary, `data` a client payload (string = text frame, bytes = binary frame), `map` a plain object,
+ * `int` an integer, `any` anything; a `?` suffix also allows null (or the field being absent).
+ */
+type FieldKind = 'name' | 'names' | 'text' | 'bytes' | 'data' | 'map' | 'int' | 'any' | 'name?' | 'data?';
+
+/** Client payload: a string is sent as a text frame, bytes as a binary frame. */
+export type Payload = string | Uint8Array;
+export type SessionData = Record<string, unknown>;
+
+/** The HTTP upgrade request of a client, as a worker sees it in onConnect (`ctx.request`). */
+export interface ClientRequest {
+  /** Path and query string, e.g. `/chat?token=abc`. */
+  url: string;
+  /** The query string parsed, e.g. `{ token: 'abc' }`. */
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** The client's address as the gateway sees it (behind a proxy, read X-Forwarded-For from headers). */
+  ip: string;
+  port: number;
+}
+
+type KindType = {
+  name: string;
+  names: string[];
+  text: string;
+  bytes: Uint8Array;
+  data: Payload;
+  map: Record<string, unknown>;
+  int: number;
+  any: unknown;
+  'name?': string | null;
+  'data?': Payload | null;
+};
+
+const schema = {
+  [Cmd.Hello]: { nonce: 'bytes', role: 'name' },
+  [Cmd.Auth]: { role: 'name', name: 'text', nonce: 'bytes', proof: 'bytes' },
+  [Cmd.AuthOk]: { proof: 'bytes' },
+  [Cmd.Error]: { code: 'name', message: 'text' },
+  [Cmd.Ping]: {},
+  [Cmd.Pong]: {},
+  [Cmd.GatewayAnnounce]: { address: 'name' },
+  [Cmd.GatewayList]: { addresses: 'names' },
+  [Cmd.GatewayJoined]: { address: 'name' },
+  [Cmd.GatewayLeft]: { address: 'name' },
+  [Cmd.EvConnect]: { client: 'name', session: 'map', request: 'map' },
+  [Cmd.EvMessage]: { client: 'name', uid: 'name?', session: 'map', data: 'data' },
+  [Cmd.EvClose]: { client: 'name', uid: 'name?', session: 'map' },
+  [Cmd.EventDone]: { client: 'name' },
+  [Cmd.SendToClients]: { clients: 'names', data: 'data' },
+  [Cmd.SendToUids]: { uids: 'names', data: 'data' },
+  [Cmd.SendToGroups]: { groups: 'names', data: 'data', exclude: 'names' },
+  [Cmd.SendToAll]: { data: 'data', exclude: 'names' },
+  [Cmd.BindUid]: { client: 'name', uid: 'name' },
+  [Cmd.UnbindUid]: { client: 'name', uid: 'name' },
+  [Cmd.JoinGroup]: { client: 'name', group: 'name' },
+  [Cmd.LeaveGroup]: { client: 'name', group: 'name' },
+  [Cmd.Ungroup]: { group: 'name' },
+  [Cmd.SetSession]: { client: 'name', session: 'map' },
+  [Cmd.UpdateSession]: { client: 'name', session: 'map' },
+  [Cmd.CloseClient]: { client: 'name', data: 'data?' },
+  [Cmd.DestroyClient]: { client: 'name' },
+  [Cmd.Query]: { id: 'int', q: 'name', args: 'map' },
+  [Cmd.QueryResult]: { id: 'int', value: 'any' },
+  [Cmd.QueryError]: { id: 'int', code: 'name', message: 'text' },
+} as const satisfies Record<Cmd, Record<string, FieldKind>>;
+
+type Schema = typeof schema;
+
+/** The message whose `cmd` is C, with its fields typed from the schema. */
+export type MessageOf<C extends Cmd> = { cmd: C } & { -readonly [K in keyof Schema[C]]: KindType[Schema[C][K] & FieldKind] };
+
+/** Any internal message: a union keyed on `cmd`, so a `switch (msg.cmd)` narrows it. */
+export type Message = { [C in Cmd]: MessageOf<C> }[Cmd];
+
+const names = Object.fromEntries(Object.entries(Cmd).map(([k, v]) => [v, k])) as Record<number, string>;
+
+/** The command's name for logs, e.g. `BindUid`. */
+export function cmdName(cmd: number): string {
+  return names[cmd] ?? `unknown(${cmd})`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+const isName = (v: unknown) => typeof v === 'string' && v.length <= MAX_NAME_LENGTH;
+const isData = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
+
+function fits(kind: FieldKind, value: unknown): boolean {
+  switch (kind) {
+    case 'name':
+      return isName(value);
+    case 'names':
+      return Array.isArray(value) && value.every(isName);
+    case 'text':
+      return typeof value === 'string';
+    case 'bytes':
+      return value instanceof Uint8Array;
+    case 'data':
+      return isData(value);
+    case 'map':
+      return isPlainObject(value);
+    case 'int':
+      return Number.isSafeInteger(value);
+    case 'any':
+      return true;
+    case 'name?':
+      return value == null || isName(value);
+    case 'data?':
+      return value == null || isData(value);
+  }
+}
+
+/**
+ * Checks a decoded frame body against the command table and returns it typed. Throws SB_ERR_BAD_FRAME
+ * naming the command and field, so a peer's bug shows up as one clear log line.
+ */
+export function parseMessage(value: unknown): Message {
+  if (!isPlainObject(value) || typeof value.cmd !== 'number') {
+    throw new SwitchboardError(ErrorCode.BadFrame, 'frame is not a map with a numeric "cmd"');
+  }
+  const fields = (schema as Record<number, Record<string, FieldKind>>)[value.cmd];
+  if (!fields) throw new SwitchboardError(ErrorCode.BadFrame, `unknown command ${value.cmd}`);
+  for (const [field, kind] of Object.entries(fields)) {
+    if (!fits(kind, value[field])) {
+      throw new SwitchboardError(
+        ErrorCode.BadFrame,
+        `${cmdName(value.cmd)}: field "${field}" must be ${kind.replace('?', ' or null')}`,
+      );
+    }
+  }
+  return value as unknown as Message;
+}
+
+/** Builds a message; a typed helper so the senders cannot misspell a field. */
+export function msg<C extends Cmd>(message: MessageOf<C>): MessageOf<C> {
+  return message;
+}

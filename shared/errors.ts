@@ -1,0 +1,59 @@
+/**
+ * Every error Switchboard raises carries a stable `code` (listed in README.md, "Error codes").
+ * Match on `err.code`, never on the message text: messages may be reworded, codes never change.
+ */
+
+export const ErrorCode = {
+  /** A frame's declared length is above the configured maximum. */
+  FrameTooLarge: 'SB_ERR_FRAME_TOO_LARGE',
+  /** A frame body is not valid msgpack, or not a map with a known `cmd`, or a field has the wrong type. */
+  BadFrame: 'SB_ERR_BAD_FRAME',
+  /** The peer's proof of the shared secret was wrong. */
+  AuthFailed: 'SB_ERR_AUTH_FAILED',
+  /** The peer did not complete the handshake in time. */
+  AuthTimeout: 'SB_ERR_AUTH_TIMEOUT',
+  /** An internal connection could not be made, or broke. */
+  ConnectionLost: 'SB_ERR_CONNECTION_LOST',
+  /** An internal link stopped answering heartbeats. */
+  LinkTimeout: 'SB_ERR_LINK_TIMEOUT',
+  /** Options that cannot work together, or a malformed value. */
+  InvalidOption: 'SB_ERR_INVALID_OPTION',
+  /** A secret is required here (non-loopback address) and none was given. */
+  SecretRequired: 'SB_ERR_SECRET_REQUIRED',
+  /** A client id that was not produced by a Switchboard gateway. */
+  InvalidClientId: 'SB_ERR_INVALID_CLIENT_ID',
+  /** A Gateway API call got an argument of the wrong type. */
+  InvalidArgument: 'SB_ERR_INVALID_ARGUMENT',
+  /** A query could not reach a gateway it needs (link down). */
+  GatewayUnavailable: 'SB_ERR_GATEWAY_UNAVAILABLE',
+  /** A gateway did not answer a query within `queryTimeout`. */
+  QueryTimeout: 'SB_ERR_QUERY_TIMEOUT',
+  /** A gateway answered a query with an error. */
+  QueryFailed: 'SB_ERR_QUERY_FAILED',
+  /** No gateway is known yet (no register reachable, or none registered). */
+  NoGateway: 'SB_ERR_NO_GATEWAY',
+  /** The Gateway API was used outside a running business worker. */
+  NotInWorker: 'SB_ERR_NOT_IN_WORKER',
+  /** A "current client" call was made outside an event handler. */
+  NoCurrentClient: 'SB_ERR_NO_CURRENT_CLIENT',
+  /** The events module could not be loaded. */
+  EventsModule: 'SB_ERR_EVENTS_MODULE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The one error class of Switchboard: `code` tells what went wrong, the message tells what to do. */
+export class SwitchboardError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SwitchboardError';
+    this.code = code;
+  }
+}
+
+/** True when `err` is a SwitchboardError with the given code. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof SwitchboardError && err.code === code;
+}

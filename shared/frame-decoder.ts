@@ -1,0 +1,97 @@
+import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_BYTES, packr } from './codec.ts';
+import { ErrorCode, SwitchboardError } from './errors.ts';
+
+/**
+ * Splits a byte stream into frames (4-byte big-endian length + msgpack body) and hands each decoded body to
+ * `onFrame`. Only whole frames are decoded; a declared length above `maxFrameSize` is refused before any of
+ * its body is buffered, so a peer can never make us hold more than one maximal frame.
+ *
+ * After the first error `write` throws that error and the decoder ignores everything that follows: the
+ * caller closes the connection.
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Body length of the frame being read, or -1 while waiting for a header. */
+  private expected = -1;
+  private failed = false;
+
+  constructor(
+    private readonly onFrame: (value: unknown) => void,
+    private readonly maxFrameSize = DEFAULT_MAX_FRAME_SIZE,
+  ) {}
+
+  /** Bytes held for an incomplete frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  write(chunk: Buffer): void {
+    if (this.failed) return;
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.expected < 0) {
+        if (this.buffered < FRAME_HEADER_BYTES) return;
+        const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
+        if (length > this.maxFrameSize) {
+          this.fail(
+            new SwitchboardError(
+              ErrorCode.FrameTooLarge,
+              `frame of ${length} bytes is above the limit of ${this.maxFrameSize} bytes (maxFrameSize)`,
+            ),
+          );
+        }
+        this.expected = length;
+      }
+      if (this.buffered < this.expected) return;
+      const body = this.take(this.expected);
+      this.expected = -1;
+      let value: unknown;
+      try {
+        value = packr.unpack(body);
+      } catch (cause) {
+        this.fail(new SwitchboardError(ErrorCode.BadFrame, 'frame body is not valid msgpack', { cause }));
+      }
+      this.onFrame(value);
+    }
+  }
+
+  private fail(err: SwitchboardError): never {
+    this.failed = true;
+    this.chunks = [];
+    this.buffered = 0;
+    throw err;
+  }
+
+  /** Removes and returns the next `n` buffered bytes (n <= buffered). */
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length === n) {
+      this.chunks.shift();
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = this.chunks[0]!;
+      const need = n - offset;
+      if (chunk.length <= need) {
+        chunk.copy(out, offset);
+        offset += chunk.length;
+        this.chunks.shift();
+      } else {
+        chunk.copy(out, offset, 0, need);
+        this.chunks[0] = chunk.subarray(need);
+        offset = n;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,279 @@
+import { connect, type Socket } from 'node:net';
+import { formatHostPort, type HostPort } from './address.ts';
+import { Cmd, cmdName, parseMessage, type Message } from './commands.ts';
+import { ErrorCode, SwitchboardError } from './errors.ts';
+import { FrameDecoder } from './frame-decoder.ts';
+import { FrameWriter } from './frame-encoder.ts';
+import {
+  clientProof,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  newNonce,
+  proofMatches,
+  serverProof,
+} from './handshake.ts';
+import { Heartbeat } from './heartbeat.ts';
+import type { Logger } from './logger.ts';
+import { DEFAULT_MAX_FRAME_SIZE } from './codec.ts';
+
+/** Settings shared by every internal connection (register links and gateway inner links). */
+export interface LinkOptions {
+  /** The shared secret every process of one cluster is started with. */
+  secret: string;
+  /** @default 16 MiB (DEFAULT_MAX_FRAME_SIZE) */
+  maxFrameSize?: number;
+  /** @default 5000 ms (DEFAULT_HANDSHAKE_TIMEOUT) */
+  handshakeTimeout?: number;
+  /** Ping period of an open link; it is closed after 3 periods of silence. @default 5000 ms */
+  heartbeatInterval?: number;
+  log: Logger;
+}
+
+export const DEFAULT_HEARTBEAT_INTERVAL = 5000;
+const HEARTBEAT_MAX_MISSED = 3;
+
+/** Roles a peer may claim in its handshake. */
+export type PeerRole = 'gateway' | 'worker' | 'client';
+
+/**
+ * One authenticated internal connection: framing, coalesced writes, the secret handshake and a heartbeat.
+ * A protocol violation is logged once with the peer's address and closes this link only.
+ */
+export class Link {
+  /** The peer's socket address, for logs. */
+  readonly remote: string;
+  /** What the peer said it is (`gateway`, `worker`, `client`, or the server's role on the client side). */
+  role = '';
+  /** The peer's self-description (`worker 1234@host`), for logs. */
+  name = '';
+  onMessage: (msg: Message) => void = () => {};
+  /** Called once when the link is gone; `err` says why when it was not a clean close. */
+  onClose: (err?: SwitchboardError) => void = () => {};
+
+  private readonly writer: FrameWriter;
+  private readonly decoder: FrameDecoder;
+  private heartbeat: Heartbeat | null = null;
+  private closed = false;
+  private closeError: SwitchboardError | undefined;
+  /** Messages before the link is open go to the handshake instead of `onMessage`. */
+  private handshakeStep: ((msg: Message) => void) | null = null;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: LinkOptions,
+  ) {
+    this.remote = formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
+    this.writer = new FrameWriter(socket);
+    this.decoder = new FrameDecoder((value) => this.receive(value), options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.decoder.write(chunk);
+      } catch (err) {
+        this.fail(toSwitchboardError(err));
+      }
+    });
+    socket.on('error', (err) => {
+      this.closeError ??= new SwitchboardError(ErrorCode.ConnectionLost, err.message, { cause: err });
+    });
+    socket.on('close', () => this.finish());
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.handshakeStep === null && this.heartbeat !== null;
+  }
+
+  send(message: Message): void {
+    if (!this.closed) this.writer.send(message);
+  }
+
+  /** Flushes what is pending and closes cleanly. */
+  close(): void {
+    if (this.closed) return;
+    this.writer.flush();
+    this.socket.end();
+    this.finish();
+  }
+
+  /**
+   * Closes the link because of `err`: logs it once with the peer's address, tells the peer why (so its log
+   * says the same), and leaves every other connection alone.
+   */
+  fail(err: SwitchboardError): void {
+    if (this.closed) return;
+    this.options.log.warn(`closing link to ${this.name || this.remote}: ${err.message}`, {
+      code: err.code,
+      peer: this.remote,
+    });
+    this.closeError = err;
+    this.writer.send({ cmd: Cmd.Error, code: err.code, message: err.message });
+    this.writer.flush();
+    this.socket.end();
+    // A peer that does not close its side is cut off shortly after.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.heartbeat?.cancel();
+    this.handshakeStep = null;
+    this.onClose(this.closeError);
+  }
+
+  private receive(value: unknown): void {
+    if (this.closed) return;
+    const message = parseMessage(value);
+    this.heartbeat?.alive();
+    if (this.handshakeStep) return this.handshakeStep(message);
+    switch (message.cmd) {
+      case Cmd.Ping:
+        return this.send({ cmd: Cmd.Pong });
+      case Cmd.Pong:
+        return;
+      case Cmd.Error:
+        this.closeError = new SwitchboardError(message.code as ErrorCode, `${this.name} closed the link: ${message.message}`);
+        return;
+      default:
+        try {
+          this.onMessage(message);
+        } catch (err) {
+          this.fail(toSwitchboardError(err, `${cmdName(message.cmd)} failed`));
+        }
+    }
+  }
+
+  /** Marks the handshake done and starts the heartbeat. */
+  private open(): void {
+    this.handshakeStep = null;
+    const interval = this.options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    this.heartbeat = new Heartbeat(
+      interval,
+      HEARTBEAT_MAX_MISSED,
+      () => this.send({ cmd: Cmd.Ping }),
+      () =>
+        this.fail(
+          new SwitchboardError(ErrorCode.LinkTimeout, `no heartbeat for ${interval * HEARTBEAT_MAX_MISSED} ms`),
+        ),
+    );
+  }
+
+  /**
+   * Server side of the handshake on an accepted socket. `onOpen` runs once the peer proved the secret and
+   * claimed one of `roles`; a wrong proof, another role or silence past the timeout closes the socket.
+   */
+  static accept(
+    socket: Socket,
+    options: LinkOptions,
+    serverRole: string,
+    roles: readonly PeerRole[],
+    onOpen: (link: Link) => void,
+  ): Link {
+    const link = new Link(socket, options);
+    const serverNonce = newNonce();
+    const timer = setTimeout(
+      () => link.fail(new SwitchboardError(ErrorCode.AuthTimeout, 'no handshake within the time allowed')),
+      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    );
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    link.handshakeStep = (message) => {
+      clearTimeout(timer);
+      if (message.cmd !== Cmd.Auth) {
+        throw new SwitchboardError(ErrorCode.BadFrame, `expected Auth first, got ${cmdName(message.cmd)}`);
+      }
+      if (!proofMatches(clientProof(options.secret, serverNonce, message.nonce, message.role), message.proof)) {
+        throw new SwitchboardError(
+          ErrorCode.AuthFailed,
+          `wrong secret from ${message.name || link.remote}: start every process with the same --secret`,
+        );
+      }
+      if (!(roles as readonly string[]).includes(message.role)) {
+        throw new SwitchboardError(ErrorCode.AuthFailed, `a ${serverRole} does not accept a ${message.role} here`);
+      }
+      link.role = message.role;
+      link.name = message.name.slice(0, 200);
+      link.send({ cmd: Cmd.AuthOk, proof: serverProof(options.secret, message.nonce, serverNonce) });
+      link.open();
+      onOpen(link);
+    };
+    link.send({ cmd: Cmd.Hello, nonce: serverNonce, role: serverRole });
+    return link;
+  }
+
+  /**
+   * Connects to `address`, proves the secret as `role` and checks the server's proof in turn. `onOpen` runs
+   * synchronously once the link is open, before any frame that came with the server's AuthOk is delivered,
+   * so it must set `onMessage`/`onClose`. Rejects with the server's reason (e.g. SB_ERR_AUTH_FAILED) or a
+   * connection error.
+   */
+  static connect(
+    address: HostPort,
+    options: LinkOptions,
+    role: PeerRole,
+    name: string,
+    onOpen: (link: Link) => void,
+  ): Promise<Link> {
+    return new Promise((resolve, reject) => {
+      const target = formatHostPort(address);
+      const socket = connect({ host: address.host, port: address.port });
+      const link = new Link(socket, options);
+      const clientNonce = newNonce();
+      let settled = false;
+      const settle = (err?: SwitchboardError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(link);
+      };
+      const timer = setTimeout(() => {
+        socket.destroy();
+        settle(new SwitchboardError(ErrorCode.AuthTimeout, `${target} did not complete the handshake in time`));
+      }, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+      timer.unref();
+      link.onClose = (err) =>
+        settle(err ?? new SwitchboardError(ErrorCode.ConnectionLost, `${target} closed the connection`));
+      let serverNonce: Uint8Array | null = null;
+      link.handshakeStep = (message) => {
+        if (message.cmd === Cmd.Error) {
+          link.closeError = new SwitchboardError(message.code as ErrorCode, `${target} refused us: ${message.message}`);
+          return;
+        }
+        if (serverNonce === null && message.cmd === Cmd.Hello) {
+          serverNonce = message.nonce;
+          link.role = message.role;
+          link.name = `${message.role} ${target}`;
+          link.send({
+            cmd: Cmd.Auth,
+            role,
+            name,
+            nonce: clientNonce,
+            proof: clientProof(options.secret, serverNonce, clientNonce, role),
+          });
+          return;
+        }
+        if (serverNonce !== null && message.cmd === Cmd.AuthOk) {
+          if (!proofMatches(serverProof(options.secret, clientNonce, serverNonce), message.proof)) {
+            throw new SwitchboardError(
+              ErrorCode.AuthFailed,
+              `${target} does not know our secret: start every process with the same --secret`,
+            );
+          }
+          link.open();
+          link.onClose = () => {};
+          settle();
+          onOpen(link);
+          return;
+        }
+        throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(message.cmd)} during the handshake`);
+      };
+    });
+  }
+}
+
+export function toSwitchboardError(err: unknown, context?: string): SwitchboardError {
+  if (err instanceof SwitchboardError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SwitchboardError(ErrorCode.BadFrame, context ? `${context}: ${message}` : message, { cause: err });
+}
