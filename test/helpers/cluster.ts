@@ -1,0 +1,83 @@
+import { RoleProcess, FIXTURES } from './processes.ts';
+
+export interface ClusterLayout {
+  /** Loopback address of this test file, so files can run side by side. */
+  host: string;
+  gateways: number;
+  workers: number;
+  events?: string;
+  secret?: string;
+  /** Extra gateway flags. */
+  gatewayArgs?: string[];
+}
+
+/** A real cluster: 1 register, N gateways, M workers, all as separate processes on `host`. */
+export class Cluster {
+  register!: RoleProcess;
+  readonly gateways: RoleProcess[] = [];
+  readonly workers: RoleProcess[] = [];
+  readonly registerAddress: string;
+
+  constructor(readonly layout: ClusterLayout) {
+    this.registerAddress = `${layout.host}:1236`;
+  }
+
+  wsUrl(gateway: number, path = '/'): string {
+    return `ws://${this.layout.host}:${7272 + gateway}${path}`;
+  }
+
+  innerAddress(gateway: number): string {
+    return `${this.layout.host}:${2900 + gateway}`;
+  }
+
+  get env() {
+    return { SWITCHBOARD_SECRET: this.layout.secret ?? 'test-secret' };
+  }
+
+  startRegister(): RoleProcess {
+    this.register = new RoleProcess('register', ['register', '--listen', this.registerAddress], this.env);
+    return this.register;
+  }
+
+  startGateway(i: number): RoleProcess {
+    const gateway = new RoleProcess(
+      `gateway${i}`,
+      [
+        'gateway',
+        '--listen', `${this.layout.host}:${7272 + i}`,
+        '--lan-ip', this.layout.host,
+        '--inner-port', String(2900 + i),
+        '--register', this.registerAddress,
+        ...(this.layout.gatewayArgs ?? []),
+      ],
+      this.env,
+    );
+    this.gateways[i] = gateway;
+    return gateway;
+  }
+
+  startWorker(i: number, extraEnv: NodeJS.ProcessEnv = {}): RoleProcess {
+    const worker = new RoleProcess(
+      `worker${i}`,
+      ['business', '--events', this.layout.events ?? `${FIXTURES}api-app.ts`, '--register', this.registerAddress, '--name', `w${i}`],
+      { ...this.env, ...extraEnv },
+    );
+    this.workers[i] = worker;
+    return worker;
+  }
+
+  /** A worker is ready when it has links to every gateway. */
+  async workerReady(worker: RoleProcess): Promise<void> {
+    for (let g = 0; g < this.layout.gateways; g++) await worker.waitFor(`connected to gateway ${this.innerAddress(g)}`);
+  }
+
+  async start(): Promise<this> {
+    this.startRegister();
+    await this.register.waitFor('register listening');
+    for (let g = 0; g < this.layout.gateways; g++) this.startGateway(g);
+    for (const gateway of this.gateways) await gateway.waitFor('connected to register');
+    for (let w = 0; w < this.layout.workers; w++) this.startWorker(w);
+    for (const worker of this.workers) await this.workerReady(worker);
+    return this;
+  }
+}
