@@ -10,6 +10,7 @@ import {
   DEFAULT_INNER_PORT,
   DEFAULT_LAN_IP,
   DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MAX_PENDING_EVENTS,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PING_NOT_RESPONSE_LIMIT,
 } from '../gateway/gateway-options.ts';
@@ -135,6 +136,12 @@ program
   )
   .option('--ping-data <text>', 'text sent as the heartbeat instead of a WebSocket ping (for clients that cannot answer pings)')
   .option('--max-message-size <bytes>', 'largest client message; larger closes the client with 1009', integer, DEFAULT_MAX_MESSAGE_SIZE)
+  .option(
+    '--max-pending-events <n>',
+    'events held per client while its worker is busy or absent; past it the client is closed (1013)',
+    integer,
+    DEFAULT_MAX_PENDING_EVENTS,
+  )
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('gateway', opts.logLevel);
@@ -149,6 +156,7 @@ program
         pingNotResponseLimit: opts.pingNotResponseLimit,
         pingData: opts.pingData,
         maxMessageSize: opts.maxMessageSize,
+        maxPendingEvents: opts.maxPendingEvents,
         log,
       });
       await server.start();

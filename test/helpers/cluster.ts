@@ -9,6 +9,8 @@ export interface ClusterLayout {
   secret?: string;
   /** Extra gateway flags. */
   gatewayArgs?: string[];
+  /** Extra worker flags. */
+  workerArgs?: string[];
 }
 
 /** A real cluster: 1 register, N gateways, M workers, all as separate processes on `host`. */
@@ -59,7 +61,7 @@ export class Cluster {
   startWorker(i: number, extraEnv: NodeJS.ProcessEnv = {}): RoleProcess {
     const worker = new RoleProcess(
       `worker${i}`,
-      ['business', '--events', this.layout.events ?? `${FIXTURES}api-app.ts`, '--register', this.registerAddress, '--name', `w${i}`],
+      ['business', '--events', this.layout.events ?? `${FIXTURES}api-app.ts`, '--register', this.registerAddress, '--name', `w${i}`, ...(this.layout.workerArgs ?? [])],
       { ...this.env, ...extraEnv },
     );
     this.workers[i] = worker;
