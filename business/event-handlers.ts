@@ -39,8 +39,7 @@ export async function loadEventHandlers(file: string): Promise<EventHandlers> {
     throw new SwitchboardError(ErrorCode.EventsModule, `cannot load the events module ${path}: ${reason}`, { cause });
   }
   // `export default { onMessage … }` is accepted as well as named exports.
-  const source =
-    typeof mod.default === 'object' && mod.default !== null ? { ...(mod.default as object), ...mod } : mod;
+  const source = typeof mod.default === 'object' && mod.default !== null ? { ...(mod.default as object), ...mod } : mod;
   const handlers: Record<string, unknown> = {};
   for (const key of HANDLER_NAMES) {
     const value = (source as Record<string, unknown>)[key];

@@ -42,7 +42,8 @@ export async function onMessage(clientId: string, data: string | Buffer, ctx: Co
     Gateway.sendToAll({ type: 'online', uid }, null, [clientId]);
     return;
   }
-  if (!from) return Gateway.sendToCurrentClient({ type: 'error', error: 'log in first: {"type":"login","uid":"alice"}' });
+  if (!from)
+    return Gateway.sendToCurrentClient({ type: 'error', error: 'log in first: {"type":"login","uid":"alice"}' });
   switch (message.type) {
     case 'say':
       Gateway.sendToUid(message.to, { type: 'say', from, text: message.text });
@@ -64,7 +65,10 @@ export async function onMessage(clientId: string, data: string | Buffer, ctx: Co
       Gateway.sendToCurrentClient({ type: 'who', online: await Gateway.getAllUidList() });
       return;
     default:
-      Gateway.sendToCurrentClient({ type: 'error', error: `unknown type ${JSON.stringify((message as { type?: unknown }).type)}` });
+      Gateway.sendToCurrentClient({
+        type: 'error',
+        error: `unknown type ${JSON.stringify((message as { type?: unknown }).type)}`,
+      });
   }
 }
 

@@ -16,7 +16,8 @@ function invalid(call: string, what: string): never {
 
 function name(call: string, label: string, value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') invalid(call, `${label} must be a string, got ${value === null ? 'null' : typeof value}`);
+  if (typeof value !== 'string')
+    invalid(call, `${label} must be a string, got ${value === null ? 'null' : typeof value}`);
   if (value.length > MAX_NAME_LENGTH) invalid(call, `${label} is longer than ${MAX_NAME_LENGTH} characters`);
   return value;
 }
@@ -82,7 +83,11 @@ export abstract class GatewayApi {
     for (const link of directory.openLinks()) link.send(message);
   }
 
-  private async askOwner(call: string, clientId: unknown, clients: string[]): Promise<Record<string, { uid: string | null; session: SessionData }>> {
+  private async askOwner(
+    call: string,
+    clientId: unknown,
+    clients: string[],
+  ): Promise<Record<string, { uid: string | null; session: SessionData }>> {
     const id = name(call, 'clientId', clientId);
     const gateway = gatewayOf(id);
     if (gateway === null) invalid(call, `"${id.slice(0, 80)}" is not a Switchboard client id`);
@@ -152,7 +157,11 @@ export abstract class GatewayApi {
   /** Sends a last message (if given), then closes the client normally (1000). */
   closeClient(clientId: string, data?: SendData | null): void {
     const call = 'closeClient';
-    this.toOwner(call, clientId, { cmd: Cmd.CloseClient, client: clientId, data: data == null ? null : payload(call, data) });
+    this.toOwner(call, clientId, {
+      cmd: Cmd.CloseClient,
+      client: clientId,
+      data: data == null ? null : payload(call, data),
+    });
   }
 
   /** Drops the connection at once, without a closing handshake. */
@@ -172,7 +181,11 @@ export abstract class GatewayApi {
   }
 
   joinGroup(clientId: string, group: Name): void {
-    this.toOwner('joinGroup', clientId, { cmd: Cmd.JoinGroup, client: clientId, group: name('joinGroup', 'group', group) });
+    this.toOwner('joinGroup', clientId, {
+      cmd: Cmd.JoinGroup,
+      client: clientId,
+      group: name('joinGroup', 'group', group),
+    });
   }
 
   leaveGroup(clientId: string, group: Name): void {
@@ -187,7 +200,11 @@ export abstract class GatewayApi {
 
   /** Replaces a client's session. */
   setSession(clientId: string, data: SessionData): void {
-    this.toOwner('setSession', clientId, { cmd: Cmd.SetSession, client: clientId, session: session('setSession', data) });
+    this.toOwner('setSession', clientId, {
+      cmd: Cmd.SetSession,
+      client: clientId,
+      session: session('setSession', data),
+    });
   }
 
   /** Merges `data` into a client's session (top-level keys). */

@@ -119,7 +119,9 @@ export class GatewayDirectory {
     this.gateways.clear();
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
-      pending.reject(new SwitchboardError(ErrorCode.GatewayUnavailable, `stopped before gateway ${pending.gateway} answered`));
+      pending.reject(
+        new SwitchboardError(ErrorCode.GatewayUnavailable, `stopped before gateway ${pending.gateway} answered`),
+      );
       this.pending.delete(id);
     }
   }
@@ -151,15 +153,22 @@ export class GatewayDirectory {
   private ensure(address: string): GatewayEntry {
     let entry = this.gateways.get(address);
     if (entry) return entry;
-    const link = new PersistentLink(parseHostPort(address), 'gateway', this.options.link, this.options.role, this.options.name, {
-      open: () => this.options.onGatewayOpen?.(address),
-      message: (msg, l) => this.fromGateway(address, msg, l),
-      close: () => {
-        this.failPending(address);
-        this.forgetIfGone(address);
+    const link = new PersistentLink(
+      parseHostPort(address),
+      'gateway',
+      this.options.link,
+      this.options.role,
+      this.options.name,
+      {
+        open: () => this.options.onGatewayOpen?.(address),
+        message: (msg, l) => this.fromGateway(address, msg, l),
+        close: () => {
+          this.failPending(address);
+          this.forgetIfGone(address);
+        },
+        failed: () => this.forgetIfGone(address),
       },
-      failed: () => this.forgetIfGone(address),
-    });
+    );
     entry = { link, listedBy: new Set() };
     this.gateways.set(address, entry);
     return entry;
@@ -178,7 +187,9 @@ export class GatewayDirectory {
       if (pending.gateway !== gateway) continue;
       clearTimeout(pending.timer);
       this.pending.delete(id);
-      pending.reject(new SwitchboardError(ErrorCode.GatewayUnavailable, `gateway ${gateway} went away before answering`));
+      pending.reject(
+        new SwitchboardError(ErrorCode.GatewayUnavailable, `gateway ${gateway} went away before answering`),
+      );
     }
   }
 

@@ -84,6 +84,7 @@ program
   .option('--listen <host:port>', 'public WebSocket address of the gateway', DEFAULT_GATEWAY_LISTEN)
   .option('--events <file>', `handlers module (default: ./${DEFAULT_EVENTS_FILE}, else the demo chat)`)
   .option('--register-listen <host:port>', 'address of the register', DEFAULT_REGISTER_ADDRESS)
+  .option('--lan-ip <ip>', 'inner address of the gateway', DEFAULT_LAN_IP)
   .option('--inner-port <port>', 'inner port of the gateway', integer, DEFAULT_INNER_PORT)
   .addOption(secretOption().default(undefined, 'a random one for this run'))
   .addOption(logLevelOption())
@@ -94,7 +95,19 @@ program
     const supervisor = new Supervisor(
       [
         { role: 'register', args: ['--listen', opts.registerListen, ...common] },
-        { role: 'gateway', args: ['--listen', opts.listen, '--inner-port', String(opts.innerPort), ...register, ...common] },
+        {
+          role: 'gateway',
+          args: [
+            '--listen',
+            opts.listen,
+            '--lan-ip',
+            opts.lanIp,
+            '--inner-port',
+            String(opts.innerPort),
+            ...register,
+            ...common,
+          ],
+        },
         { role: 'business', args: ['--events', eventsFile(opts.events), ...register, ...common] },
       ],
       opts.secret,
@@ -134,8 +147,16 @@ program
     integer,
     DEFAULT_PING_NOT_RESPONSE_LIMIT,
   )
-  .option('--ping-data <text>', 'text sent as the heartbeat instead of a WebSocket ping (for clients that cannot answer pings)')
-  .option('--max-message-size <bytes>', 'largest client message; larger closes the client with 1009', integer, DEFAULT_MAX_MESSAGE_SIZE)
+  .option(
+    '--ping-data <text>',
+    'text sent as the heartbeat instead of a WebSocket ping (for clients that cannot answer pings)',
+  )
+  .option(
+    '--max-message-size <bytes>',
+    'largest client message; larger closes the client with 1009',
+    integer,
+    DEFAULT_MAX_MESSAGE_SIZE,
+  )
   .option(
     '--max-pending-events <n>',
     'events held per client while its worker is busy or absent; past it the client is closed (1013)',

@@ -33,8 +33,17 @@ export class Supervisor {
     private readonly log: Logger,
   ) {
     // The secret travels in the environment, not in argv where `ps` would show it.
-    this.env = { ...process.env, SWITCHBOARD_SECRET: secret || process.env.SWITCHBOARD_SECRET || randomBytes(24).toString('hex') };
-    this.children = roles.map(({ role, args }) => ({ role, args, process: null, backoff: new Backoff(500, 10_000), startedAt: 0 }));
+    this.env = {
+      ...process.env,
+      SWITCHBOARD_SECRET: secret || process.env.SWITCHBOARD_SECRET || randomBytes(24).toString('hex'),
+    };
+    this.children = roles.map(({ role, args }) => ({
+      role,
+      args,
+      process: null,
+      backoff: new Backoff(500, 10_000),
+      startedAt: 0,
+    }));
   }
 
   start(): void {

@@ -45,9 +45,7 @@ export class GatewayServer {
 
   constructor(options: GatewayOptions = {}) {
     this.options = parseGatewayOptions(options);
-    this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) =>
-      this.closing.delete(client.id),
-    );
+    this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
     this.innerServer = createServer((socket) => {
       const link = Link.accept(socket, this.options.link, 'gateway', ['worker', 'client'], (l) => this.peerOpened(l));
       this.innerLinks.add(link);
@@ -293,14 +291,14 @@ type ClientCommand = Extract<
   Message,
   {
     cmd:
-  | typeof Cmd.BindUid
-  | typeof Cmd.UnbindUid
-  | typeof Cmd.JoinGroup
-  | typeof Cmd.LeaveGroup
-  | typeof Cmd.SetSession
-  | typeof Cmd.UpdateSession
-  | typeof Cmd.CloseClient
-  | typeof Cmd.DestroyClient;
+      | typeof Cmd.BindUid
+      | typeof Cmd.UnbindUid
+      | typeof Cmd.JoinGroup
+      | typeof Cmd.LeaveGroup
+      | typeof Cmd.SetSession
+      | typeof Cmd.UpdateSession
+      | typeof Cmd.CloseClient
+      | typeof Cmd.DestroyClient;
   }
 >;
 

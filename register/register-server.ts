@@ -64,7 +64,10 @@ export class RegisterServer {
 
   private fromGateway(link: Link, msg: Message): void {
     if (msg.cmd !== Cmd.GatewayAnnounce) {
-      throw new SwitchboardError(ErrorCode.BadFrame, `a gateway may only announce itself to a register (got ${msg.cmd})`);
+      throw new SwitchboardError(
+        ErrorCode.BadFrame,
+        `a gateway may only announce itself to a register (got ${msg.cmd})`,
+      );
     }
     const address = formatHostPort(parseHostPort(msg.address));
     const known = this.gatewayAddresses.includes(address);

@@ -42,7 +42,7 @@ function formatIPv6(bytes: Buffer): string {
   // Compress the longest run of zero groups, as the canonical text form does.
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;

@@ -120,7 +120,9 @@ const schema = {
 type Schema = typeof schema;
 
 /** The message whose `cmd` is C, with its fields typed from the schema. */
-export type MessageOf<C extends Cmd> = { cmd: C } & { -readonly [K in keyof Schema[C]]: KindType[Schema[C][K] & FieldKind] };
+export type MessageOf<C extends Cmd> = { cmd: C } & {
+  -readonly [K in keyof Schema[C]]: KindType[Schema[C][K] & FieldKind];
+};
 
 /** Any internal message: a union keyed on `cmd`, so a `switch (msg.cmd)` narrows it. */
 export type Message = { [C in Cmd]: MessageOf<C> }[Cmd];

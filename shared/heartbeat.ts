@@ -6,12 +6,7 @@ export class Heartbeat {
   private missed = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(
-    interval: number,
-    maxMissed: number,
-    ping: () => void,
-    onDead: () => void,
-  ) {
+  constructor(interval: number, maxMissed: number, ping: () => void, onDead: () => void) {
     this.timer = setInterval(() => {
       if (++this.missed > maxMissed) {
         this.cancel();

@@ -4,13 +4,7 @@ import { Cmd, cmdName, parseMessage, type Message } from './commands.ts';
 import { ErrorCode, SwitchboardError } from './errors.ts';
 import { FrameDecoder } from './frame-decoder.ts';
 import { FrameWriter } from './frame-encoder.ts';
-import {
-  clientProof,
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  newNonce,
-  proofMatches,
-  serverProof,
-} from './handshake.ts';
+import { clientProof, DEFAULT_HANDSHAKE_TIMEOUT, newNonce, proofMatches, serverProof } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from './codec.ts';
@@ -132,7 +126,10 @@ export class Link {
       case Cmd.Pong:
         return;
       case Cmd.Error:
-        this.closeError = new SwitchboardError(message.code as ErrorCode, `${this.name} closed the link: ${message.message}`);
+        this.closeError = new SwitchboardError(
+          message.code as ErrorCode,
+          `${this.name} closed the link: ${message.message}`,
+        );
         return;
       default:
         try {

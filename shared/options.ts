@@ -31,7 +31,10 @@ export function resolveSecret(secret: string | undefined, addresses: readonly Ho
 /** Throws SB_ERR_INVALID_OPTION unless `value` is an integer in [min, max]. */
 export function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new SwitchboardError(ErrorCode.InvalidOption, `${name} must be an integer from ${min} to ${max}, got ${value}`);
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `${name} must be an integer from ${min} to ${max}, got ${value}`,
+    );
   }
   return value;
 }

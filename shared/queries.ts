@@ -26,4 +26,3 @@ export const Query = {
 } as const;
 
 export type QueryName = (typeof Query)[keyof typeof Query];
-

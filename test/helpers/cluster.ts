@@ -46,10 +46,14 @@ export class Cluster {
       `gateway${i}`,
       [
         'gateway',
-        '--listen', `${this.layout.host}:${7272 + i}`,
-        '--lan-ip', this.layout.host,
-        '--inner-port', String(2900 + i),
-        '--register', this.registerAddress,
+        '--listen',
+        `${this.layout.host}:${7272 + i}`,
+        '--lan-ip',
+        this.layout.host,
+        '--inner-port',
+        String(2900 + i),
+        '--register',
+        this.registerAddress,
         ...(this.layout.gatewayArgs ?? []),
       ],
       this.env,
@@ -61,7 +65,16 @@ export class Cluster {
   startWorker(i: number, extraEnv: NodeJS.ProcessEnv = {}): RoleProcess {
     const worker = new RoleProcess(
       `worker${i}`,
-      ['business', '--events', this.layout.events ?? `${FIXTURES}api-app.ts`, '--register', this.registerAddress, '--name', `w${i}`, ...(this.layout.workerArgs ?? [])],
+      [
+        'business',
+        '--events',
+        this.layout.events ?? `${FIXTURES}api-app.ts`,
+        '--register',
+        this.registerAddress,
+        '--name',
+        `w${i}`,
+        ...(this.layout.workerArgs ?? []),
+      ],
       { ...this.env, ...extraEnv },
     );
     this.workers[i] = worker;

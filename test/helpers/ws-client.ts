@@ -61,7 +61,10 @@ export class TestClient {
       const index = this.received.findIndex((m) => test(m.data));
       if (index >= 0) return this.received.splice(index, 1)[0]!.data;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms; have ${JSON.stringify(this.received.map((m) => m.data))}`);
+      if (left <= 0)
+        throw new Error(
+          `no matching message within ${timeoutMs} ms; have ${JSON.stringify(this.received.map((m) => m.data))}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

@@ -13,7 +13,13 @@ import { TestClient } from '../helpers/ws-client.ts';
 
 const HOST = '127.0.0.23';
 const SECRET = 'right-secret';
-const cluster = new Cluster({ host: HOST, gateways: 1, workers: 1, secret: SECRET, gatewayArgs: ['--max-message-size', '1024'] });
+const cluster = new Cluster({
+  host: HOST,
+  gateways: 1,
+  workers: 1,
+  secret: SECRET,
+  gatewayArgs: ['--max-message-size', '1024'],
+});
 const clients: TestClient[] = [];
 const sockets: Socket[] = [];
 const inner = { host: HOST, port: 2900 };
@@ -75,7 +81,11 @@ describe('bad input', () => {
     const garbage = rawConnection(2900, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
     const huge = rawConnection(1236, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
     await Promise.all([garbage.closed, huge.closed]);
-    await cluster.gateways[0]!.waitFor('closing link', 5000, (l) => l.code === 'SB_ERR_FRAME_TOO_LARGE' || l.code === 'SB_ERR_BAD_FRAME');
+    await cluster.gateways[0]!.waitFor(
+      'closing link',
+      5000,
+      (l) => l.code === 'SB_ERR_FRAME_TOO_LARGE' || l.code === 'SB_ERR_BAD_FRAME',
+    );
     await cluster.register.waitFor('closing link', 5000, (l) => l.code === 'SB_ERR_FRAME_TOO_LARGE');
     await clientStillWorks();
   });

@@ -155,11 +155,14 @@ describe('Gateway API across two gateways and two workers', () => {
     for (let seq = 0; seq < n; seq++) d.send({ seq });
     for (let seq = 0; seq < n; seq++) {
       const reply = (await d.next((m) => (m as { seq?: number }).seq !== undefined)) as Record<string, unknown>;
-      assert.deepEqual({ seq: reply.seq, count: reply.count, last: reply.last }, {
-        seq,
-        count: seq + 1,
-        last: seq === 0 ? null : seq - 1,
-      });
+      assert.deepEqual(
+        { seq: reply.seq, count: reply.count, last: reply.last },
+        {
+          seq,
+          count: seq + 1,
+          last: seq === 0 ? null : seq - 1,
+        },
+      );
     }
   });
 

@@ -1,0 +1,96 @@
+// The CLI as a user runs it: `switchboard start` with the demo chat, a crashed child restarted, a clean stop,
+// --help, and refusals that say what to do.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { BIN, killAll, RoleProcess } from '../helpers/processes.ts';
+import { TestClient } from '../helpers/ws-client.ts';
+
+const HOST = '127.0.0.24';
+const clients: TestClient[] = [];
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, SWITCHBOARD_SECRET: '' },
+    timeout: 30_000,
+  });
+
+async function chatClient(uid: string): Promise<TestClient> {
+  const client = new TestClient(`ws://${HOST}:7272`);
+  clients.push(client);
+  await client.opened;
+  await client.next((m) => (m as { type?: string }).type === 'hello');
+  client.send({ type: 'login', uid });
+  await client.next((m) => (m as { type?: string }).type === 'welcome');
+  return client;
+}
+
+describe('switchboard CLI', () => {
+  after(async () => {
+    for (const client of clients) client.close();
+    await killAll();
+  });
+
+  it('start runs the demo chat, restarts a crashed worker, and stops cleanly', async () => {
+    const start = new RoleProcess('start', [
+      'start',
+      '--listen',
+      `${HOST}:7272`,
+      '--register-listen',
+      `${HOST}:1236`,
+      '--lan-ip',
+      HOST,
+    ]);
+    const workerUp = await start.waitFor('connected to gateway', 15_000, (l) => l.role === 'business');
+    const alice = await chatClient('alice');
+    const bob = await chatClient('bob');
+    alice.send({ type: 'say', to: 'bob', text: 'hi bob' });
+    assert.deepEqual(await bob.next((m) => (m as { type?: string }).type === 'say'), {
+      type: 'say',
+      from: 'alice',
+      text: 'hi bob',
+    });
+    for (const c of [alice, bob]) c.send({ type: 'join', room: 'lobby' });
+    await alice.next(
+      (m) => (m as { uid?: string; type?: string }).type === 'joined' && (m as { uid: string }).uid === 'bob',
+    );
+    bob.send({ type: 'room', room: 'lobby', text: 'hello room' });
+    assert.equal(
+      ((await alice.next((m) => (m as { type?: string }).type === 'room')) as { text: string }).text,
+      'hello room',
+    );
+
+    process.kill(workerUp.pid as number, 'SIGKILL');
+    await start.waitFor('business exited');
+    await start.waitFor('connected to gateway', 15_000, (l) => l.role === 'business' && l.pid !== workerUp.pid);
+    bob.send({ type: 'all', text: 'still here' });
+    assert.equal(
+      ((await alice.next((m) => (m as { type?: string }).type === 'all', 10_000)) as { text: string }).text,
+      'still here',
+    );
+    assert.equal(alice.closeCode, null, 'clients stay connected while the worker restarts');
+
+    await start.kill('SIGTERM');
+    assert.equal(await start.exited, 0);
+    assert.equal(await alice.closed, 1001, 'gateway says "going away"');
+  });
+
+  it('explains every role in --help', () => {
+    const top = run('--help');
+    assert.equal(top.status, 0);
+    for (const role of ['start', 'register', 'gateway', 'business']) assert.match(top.stdout, new RegExp(role));
+    assert.match(run('gateway', '--help').stdout, /--lan-ip[\s\S]*--inner-port[\s\S]*--register[\s\S]*--secret/);
+    assert.match(run('business', '--help').stdout, /--events/);
+    assert.match(run('register', '--help').stdout, /--listen/);
+  });
+
+  it('refuses a missing secret off loopback, and a bad address, saying what to do', () => {
+    const noSecret = run('gateway', '--lan-ip', '10.1.2.3', '--listen', `${HOST}:7299`);
+    assert.equal(noSecret.status, 1);
+    assert.match(noSecret.stderr, /SB_ERR_SECRET_REQUIRED/);
+    assert.match(noSecret.stderr, /--secret/);
+    const badAddress = run('register', '--listen', 'nowhere');
+    assert.equal(badAddress.status, 1);
+    assert.match(badAddress.stderr, /HOST:PORT/);
+  });
+});

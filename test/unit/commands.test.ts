@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Cmd, MAX_NAME_LENGTH, parseMessage } from '../../shared/commands.ts';
+import { SwitchboardError } from '../../shared/errors.ts';
+
+describe('parseMessage', () => {
+  it('accepts well-formed commands', () => {
+    assert.equal(parseMessage({ cmd: Cmd.BindUid, client: 'c', uid: '42' }).cmd, Cmd.BindUid);
+    assert.equal(parseMessage({ cmd: Cmd.CloseClient, client: 'c' }).cmd, Cmd.CloseClient); // data may be absent
+    assert.equal(parseMessage({ cmd: Cmd.SendToAll, data: new Uint8Array([1]), exclude: [] }).cmd, Cmd.SendToAll);
+  });
+
+  it('refuses unknown commands, wrong field types and oversize names with SB_ERR_BAD_FRAME', () => {
+    const bad = [
+      null,
+      [1, 2],
+      { cmd: 'BindUid' },
+      { cmd: 999 },
+      { cmd: Cmd.BindUid, client: 'c', uid: 42 },
+      { cmd: Cmd.BindUid, client: 'c' },
+      { cmd: Cmd.SendToUids, uids: 'not-a-list', data: 'x' },
+      { cmd: Cmd.SendToUids, uids: ['ok', 7], data: 'x' },
+      { cmd: Cmd.SendToUids, uids: ['ok'], data: { an: 'object' } },
+      { cmd: Cmd.SetSession, client: 'c', session: [1] },
+      { cmd: Cmd.JoinGroup, client: 'c', group: 'g'.repeat(MAX_NAME_LENGTH + 1) },
+      { cmd: Cmd.Query, id: 1.5, q: 'x', args: {} },
+    ];
+    for (const value of bad) {
+      assert.throws(() => parseMessage(value), { code: 'SB_ERR_BAD_FRAME' }, JSON.stringify(value));
+    }
+  });
+
+  it('never throws anything but a coded error on random values (property)', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .record({ cmd: fc.integer({ min: 0, max: 60 }) }, { requiredKeys: [] })
+          .chain((base) => fc.dictionary(fc.string(), fc.anything()).map((extra) => ({ ...extra, ...base }))),
+        (value) => {
+          try {
+            parseMessage(value);
+          } catch (err) {
+            assert.ok(err instanceof SwitchboardError);
+            assert.equal(err.code, 'SB_ERR_BAD_FRAME');
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
