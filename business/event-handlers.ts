@@ -36,7 +36,13 @@ export async function loadEventHandlers(file: string): Promise<EventHandlers> {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new SwitchboardError(ErrorCode.EventsModule, `cannot load the events module ${path}: ${reason}`, { cause });
+    // In a package without "type": "module", a .ts file is CommonJS and cannot import this ESM package.
+    const hint = /require\(\)|ES Module/.test(reason)
+      ? ' (events modules are ES modules: add "type": "module" to your package.json, or name the file .mts)'
+      : '';
+    throw new SwitchboardError(ErrorCode.EventsModule, `cannot load the events module ${path}: ${reason}${hint}`, {
+      cause,
+    });
   }
   // `export default { onMessage … }` is accepted as well as named exports.
   const source = typeof mod.default === 'object' && mod.default !== null ? { ...(mod.default as object), ...mod } : mod;
