@@ -1,0 +1,70 @@
+// Client heartbeats against a real gateway: protocol pings answered or not, and the text heartbeat
+// (--ping-data) for clients that cannot answer WebSocket pings.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { Cluster } from '../helpers/cluster.ts';
+import { killAll } from '../helpers/processes.ts';
+import { TestClient } from '../helpers/ws-client.ts';
+
+const cluster = new Cluster({
+  host: '127.0.0.25',
+  gateways: 2,
+  workers: 1,
+  // Gateway 0: protocol pings every 150 ms, 2 may go unanswered. Gateway 1 is configured below.
+  gatewayArgs: ['--ping-interval', '150', '--ping-not-response-limit', '2'],
+});
+const sockets: WebSocket[] = [];
+
+function open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, options);
+  sockets.push(ws);
+  ws.on('error', () => {});
+  return new Promise((resolve) => ws.once('open', () => resolve(ws)));
+}
+const closeCode = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+describe('client heartbeat', () => {
+  before(async () => {
+    cluster.startRegister();
+    await cluster.register.waitFor('register listening');
+    cluster.startGateway(0);
+    cluster.layout.gatewayArgs = ['--ping-interval', '150', '--ping-not-response-limit', '2', '--ping-data', 'hb'];
+    cluster.startGateway(1);
+    cluster.startWorker(0);
+    await cluster.workerReady(cluster.workers[0]!);
+  });
+
+  after(async () => {
+    for (const ws of sockets) ws.terminate();
+    await killAll();
+  });
+
+  it('disconnects a client that does not answer pings, and keeps one that does', async () => {
+    const deaf = await open(cluster.wsUrl(0), { autoPong: false });
+    const healthy = new TestClient(cluster.wsUrl(0));
+    await healthy.opened;
+    const started = Date.now();
+    await closeCode(deaf);
+    assert.ok(Date.now() - started >= 250, 'not before two heartbeats went unanswered');
+    await cluster.gateways[0]!.waitFor('missed 2 heartbeats');
+    assert.equal(await healthy.call('isOnline', '$self'), true);
+    healthy.close();
+  });
+
+  it('sends --ping-data as text and accepts any message as the answer', async () => {
+    const answering = new TestClient(cluster.wsUrl(1));
+    await answering.opened;
+    const silent = await open(cluster.wsUrl(1));
+    const silentClosed = closeCode(silent);
+    // Answer each text heartbeat with a message, as a client without ping support would.
+    answering.ws.on('message', (m) => {
+      if (String(m) === 'hb') answering.ws.send(JSON.stringify({ op: 'noop' }));
+    });
+    await answering.next((d) => d === 'hb');
+    await silentClosed;
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(answering.closeCode, null, 'a client that answers stays connected');
+    answering.close();
+  });
+});
