@@ -86,6 +86,7 @@ program
   .option('--register-listen <host:port>', 'address of the register', DEFAULT_REGISTER_ADDRESS)
   .option('--lan-ip <ip>', 'inner address of the gateway', DEFAULT_LAN_IP)
   .option('--inner-port <port>', 'inner port of the gateway', integer, DEFAULT_INNER_PORT)
+  .option('--no-demo', 'do not serve the demo chat page on the gateway port')
   .addOption(secretOption().default(undefined, 'a random one for this run'))
   .addOption(logLevelOption())
   .action((opts) => {
@@ -104,6 +105,7 @@ program
             opts.lanIp,
             '--inner-port',
             String(opts.innerPort),
+            ...(opts.demo ? ['--demo'] : []),
             ...register,
             ...common,
           ],
@@ -114,7 +116,10 @@ program
       log,
     );
     supervisor.start();
-    log.info(`switchboard started: clients connect to ws://${opts.listen}`);
+    log.info(
+      `switchboard started: clients connect to ws://${opts.listen}` +
+        (opts.demo ? `, the demo chat is on http://${opts.listen}/` : ''),
+    );
   });
 
 program
@@ -163,6 +168,7 @@ program
     integer,
     DEFAULT_MAX_PENDING_EVENTS,
   )
+  .option('--demo', 'serve the demo chat page at / on the public port')
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('gateway', opts.logLevel);
@@ -178,6 +184,7 @@ program
         pingData: opts.pingData,
         maxMessageSize: opts.maxMessageSize,
         maxPendingEvents: opts.maxPendingEvents,
+        demo: opts.demo === true,
         log,
       });
       await server.start();

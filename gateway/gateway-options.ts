@@ -40,6 +40,8 @@ export interface GatewayOptions {
   maxPendingEvents?: number;
   /** Bytes queued to one client before it is disconnected as a slow consumer (4008). @default 1 MiB */
   maxSendBuffer?: number;
+  /** Serve the demo chat page at / on the public port (the client library is always served under /client/). @default false */
+  demo?: boolean;
   /** @default 16 MiB */
   maxFrameSize?: number;
   /** @default 5000 ms */
@@ -59,6 +61,7 @@ export interface ResolvedGatewayOptions {
   maxMessageSize: number;
   maxPendingEvents: number;
   maxSendBuffer: number;
+  demo: boolean;
   link: LinkOptions;
   log: Logger;
 }
@@ -96,6 +99,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     maxMessageSize: checkInteger('maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1),
     maxPendingEvents: checkInteger('maxPendingEvents', options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS, 1),
     maxSendBuffer: checkInteger('maxSendBuffer', options.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER, 1024),
+    demo: options.demo ?? false,
     link: {
       secret: resolveSecret(options.secret, [inner, ...registers], 'gateway'),
       maxFrameSize: options.maxFrameSize,

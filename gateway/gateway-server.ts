@@ -10,7 +10,9 @@ import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
 import { ClientRegistry, ClientState } from './client-registry.ts';
 import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
+import { HttpServer } from './http-server.ts';
 import { answerQuery } from './queries.ts';
+import { addClientLibraryRoutes, addDemoRoutes } from './web-routes.ts';
 import { WorkerRouter, type WorkerLink } from './worker-router.ts';
 
 /** WebSocket close codes the gateway uses (see README, "Close codes"). */
@@ -37,6 +39,7 @@ export class GatewayServer {
   private readonly innerServer: Server;
   private readonly innerLinks = new Set<Link>();
   private wss: WebSocketServer | null = null;
+  private http: HttpServer | null = null;
   private registers: PersistentLink[] = [];
   private heartbeat: ClientHeartbeat | null = null;
   private get log() {
@@ -69,20 +72,21 @@ export class GatewayServer {
     this.innerAddress = formatHostPort(innerBound);
     this.ids = new ClientIdFactory(innerBound);
 
+    // One public port: WebSocket upgrades become clients, plain HTTP requests go to the routes.
     const wss = new WebSocketServer({
-      host: listen.host,
-      port: listen.port,
+      noServer: true,
       maxPayload: this.options.maxMessageSize,
       perMessageDeflate: false,
       clientTracking: false,
     });
     this.wss = wss;
-    await new Promise<void>((resolve, reject) => {
-      wss.once('error', reject);
-      wss.once('listening', () => resolve());
-    });
-    wss.on('connection', (ws, req) => this.clientConnected(ws, req));
-    const listenBound = { host: listen.host, port: portOf(wss.address(), listen.port) };
+    const http = new HttpServer((req, socket, head) =>
+      wss.handleUpgrade(req, socket, head, (ws) => this.clientConnected(ws, req)),
+    );
+    this.http = http;
+    await addClientLibraryRoutes(http);
+    if (this.options.demo) await addDemoRoutes(http);
+    const listenBound = await http.listen(listen);
 
     this.heartbeat = new ClientHeartbeat(
       this.registry,
@@ -105,6 +109,7 @@ export class GatewayServer {
       listen: formatHostPort(listenBound),
       inner: this.innerAddress,
     });
+    if (this.options.demo) this.log.info(`demo chat page on http://${formatHostPort(listenBound)}/`);
     return { listen: listenBound, inner: innerBound };
   }
 
@@ -116,6 +121,7 @@ export class GatewayServer {
     for (const link of this.innerLinks) link.close();
     await Promise.all([
       new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve())),
+      this.http?.close(),
       new Promise<void>((resolve) => this.innerServer.close(() => resolve())),
     ]);
   }
