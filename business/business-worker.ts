@@ -51,9 +51,10 @@ export class BusinessWorker {
     } catch (error) {
       this.options.log.error('onWorkerStop failed', { error });
     }
-    this.directory?.stop();
-    if (runtime.directory === this.directory) runtime.directory = null;
+    const directory = this.directory;
     this.directory = null;
+    if (runtime.directory === directory) runtime.directory = null;
+    await directory?.stop();
   }
 
   private async handle(msg: ClientEvent, link: Link, gateway: string): Promise<void> {
@@ -64,7 +65,7 @@ export class BusinessWorker {
       clientId,
       event,
       session: msg.session,
-      uid: msg.cmd === Cmd.EvConnect ? null : msg.uid,
+      uid: msg.cmd === Cmd.EvConnect ? null : (msg.uid ?? null),
       gateway,
       ...(msg.cmd === Cmd.EvConnect ? { request: msg.request as unknown as Context['request'] } : {}),
     };

@@ -1,4 +1,4 @@
-import { parseHostPort, type HostPort } from '../shared/address.ts';
+import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.ts';
 import { Cmd, cmdName, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { Link, LinkOptions, PeerRole } from '../shared/link.ts';
@@ -24,6 +24,8 @@ export interface DirectoryOptions {
 interface GatewayEntry {
   link: PersistentLink;
   listedBy: Set<number>;
+  /** The first connection attempt has succeeded or failed. */
+  tried: boolean;
 }
 
 interface PendingQuery {
@@ -43,8 +45,10 @@ export class GatewayDirectory {
   private readonly registers: PersistentLink[];
   private readonly pending = new Map<number, PendingQuery>();
   private nextQueryId = 1;
-  /** Some register has sent its list: an empty directory then means "no gateways", not "don't know yet". */
+  /** Some register has sent its list. */
   private heardFromRegister = false;
+  /** Callers of whenReady waiting for the state to change. */
+  private readyWaiters: (() => void)[] = [];
 
   constructor(private readonly options: DirectoryOptions) {
     this.registers = options.registers.map(
@@ -73,22 +77,76 @@ export class GatewayDirectory {
     for (const entry of this.gateways.values()) if (entry.link.link?.isOpen) yield entry.link.link;
   }
 
-  /** Throws SB_ERR_NO_GATEWAY while no gateway is known and no register has answered. */
+  /** Throws SB_ERR_NO_GATEWAY, saying what is missing, when no gateway is known. */
   requireGateways(call: string): void {
-    if (this.gateways.size > 0 || this.heardFromRegister) return;
-    const where = this.options.registers.map((r) => `${r.host}:${r.port}`).join(', ');
+    if (this.gateways.size > 0) return;
+    const where = this.options.registers.map((r) => formatHostPort(r)).join(', ');
     throw new SwitchboardError(
       ErrorCode.NoGateway,
-      `${call}: no gateway is known yet; check that the register (${where}) is running and reachable with the same secret`,
+      this.heardFromRegister
+        ? `${call}: no gateway is running: the register (${where}) lists none; start a gateway with --register ${where}`
+        : `${call}: no gateway is known: no register (${where}) has answered; check that it runs and that every process has the same secret`,
     );
+  }
+
+  /** Some register answered and every gateway it listed has been tried once. */
+  get isReady(): boolean {
+    if (!this.heardFromRegister) return false;
+    for (const entry of this.gateways.values()) if (!entry.tried) return false;
+    return true;
+  }
+
+  /**
+   * Resolves once the gateways are known (see isReady) and at least one is linked; rejects with
+   * SB_ERR_NO_GATEWAY after `timeoutMs`, saying what is missing.
+   */
+  whenReady(timeoutMs: number): Promise<void> {
+    const done = () => this.isReady && this.gateways.size > 0;
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!done()) return void this.readyWaiters.push(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== check);
+        try {
+          this.requireGateways(`waited ${timeoutMs} ms`);
+          reject(
+            new SwitchboardError(
+              ErrorCode.GatewayUnavailable,
+              `no gateway could be reached within ${timeoutMs} ms: ${this.addresses.join(', ')}`,
+            ),
+          );
+        } catch (err) {
+          reject(err);
+        }
+      }, timeoutMs);
+      this.readyWaiters.push(check);
+    });
+  }
+
+  private stateChanged(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   /** Asks one gateway; rejects with a coded error naming it if it is not linked or does not answer in time. */
   query(gateway: string, q: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.request(gateway, q, (id) => ({ cmd: Cmd.Query, id, q, args }));
+  }
+
+  /**
+   * Sends the message `build(id)` to one gateway and resolves with the value of its QueryResult for that id.
+   * `what` names the request in errors.
+   */
+  request(gateway: string, what: string, build: (id: number) => Message): Promise<unknown> {
     const link = this.link(gateway);
     if (!link) {
       return Promise.reject(
-        new SwitchboardError(ErrorCode.GatewayUnavailable, `gateway ${gateway} is not connected (query ${q})`),
+        new SwitchboardError(ErrorCode.GatewayUnavailable, `gateway ${gateway} is not connected (${what})`),
       );
     }
     const id = this.nextQueryId++;
@@ -98,12 +156,12 @@ export class GatewayDirectory {
         reject(
           new SwitchboardError(
             ErrorCode.QueryTimeout,
-            `gateway ${gateway} did not answer ${q} within ${this.options.queryTimeout} ms`,
+            `gateway ${gateway} did not answer ${what} within ${this.options.queryTimeout} ms`,
           ),
         );
       }, this.options.queryTimeout);
       this.pending.set(id, { gateway, resolve, reject, timer });
-      link.send({ cmd: Cmd.Query, id, q, args });
+      link.send(build(id));
     });
   }
 
@@ -113,9 +171,9 @@ export class GatewayDirectory {
     return Promise.all(this.addresses.map((gateway) => this.query(gateway, q, args)));
   }
 
-  stop(): void {
-    for (const register of this.registers) register.stop();
-    for (const entry of this.gateways.values()) entry.link.stop();
+  /** Closes every link; resolves when their sockets are closed. */
+  async stop(): Promise<void> {
+    const closing = [...this.registers, ...[...this.gateways.values()].map((e) => e.link)].map((l) => l.stop());
     this.gateways.clear();
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
@@ -124,6 +182,7 @@ export class GatewayDirectory {
       );
       this.pending.delete(id);
     }
+    await Promise.all(closing);
   }
 
   private fromRegister(register: number, msg: Message): void {
@@ -135,6 +194,7 @@ export class GatewayDirectory {
           if (!listed.has(address) && entry.listedBy.delete(register)) this.forgetIfGone(address);
         }
         for (const address of listed) this.ensure(address).listedBy.add(register);
+        this.stateChanged();
         return;
       }
       case Cmd.GatewayJoined:
@@ -151,25 +211,38 @@ export class GatewayDirectory {
   }
 
   private ensure(address: string): GatewayEntry {
-    let entry = this.gateways.get(address);
-    if (entry) return entry;
-    const link = new PersistentLink(
-      parseHostPort(address),
-      'gateway',
-      this.options.link,
-      this.options.role,
-      this.options.name,
-      {
-        open: () => this.options.onGatewayOpen?.(address),
-        message: (msg, l) => this.fromGateway(address, msg, l),
-        close: () => {
-          this.failPending(address);
-          this.forgetIfGone(address);
+    const known = this.gateways.get(address);
+    if (known) return known;
+    const tried = () => {
+      entry.tried = true;
+      this.stateChanged();
+    };
+    const entry: GatewayEntry = {
+      listedBy: new Set(),
+      tried: false,
+      link: new PersistentLink(
+        parseHostPort(address),
+        'gateway',
+        this.options.link,
+        this.options.role,
+        this.options.name,
+        {
+          open: () => {
+            tried();
+            this.options.onGatewayOpen?.(address);
+          },
+          message: (msg, link) => this.fromGateway(address, msg, link),
+          close: () => {
+            this.failPending(address);
+            this.forgetIfGone(address);
+          },
+          failed: () => {
+            this.forgetIfGone(address);
+            tried();
+          },
         },
-        failed: () => this.forgetIfGone(address),
-      },
-    );
-    entry = { link, listedBy: new Set() };
+      ),
+    };
     this.gateways.set(address, entry);
     return entry;
   }
@@ -177,7 +250,7 @@ export class GatewayDirectory {
   private forgetIfGone(address: string): void {
     const entry = this.gateways.get(address);
     if (!entry || entry.listedBy.size > 0 || entry.link.isOpen) return;
-    entry.link.stop();
+    void entry.link.stop();
     this.gateways.delete(address);
     this.options.link.log.info(`forgot gateway ${address}: our link is down and no register lists it`);
   }

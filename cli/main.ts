@@ -19,6 +19,8 @@ import { SwitchboardError } from '../shared/errors.ts';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_LEVELS, type Logger, type LogLevel } from '../shared/logger.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { Supervisor } from './supervisor.ts';
+import { HttpApiServer } from '../api/http-api-server.ts';
+import { DEFAULT_API_LISTEN, DEFAULT_MAX_BODY } from '../api/api-options.ts';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -68,6 +70,11 @@ async function runRole(role: string, log: Logger, start: () => Promise<{ stop():
   }
 }
 
+const apiTokenOption = () =>
+  new Option('--api-token <token>', 'bearer token of the HTTP API (required off loopback)').env(
+    'SWITCHBOARD_API_TOKEN',
+  );
+
 const logger = (role: string, level: LogLevel) => createLogger({ role, pid: process.pid }, level);
 
 const program = new Command('switchboard')
@@ -87,6 +94,8 @@ program
   .option('--lan-ip <ip>', 'inner address of the gateway', DEFAULT_LAN_IP)
   .option('--inner-port <port>', 'inner port of the gateway', integer, DEFAULT_INNER_PORT)
   .addOption(secretOption().default(undefined, 'a random one for this run'))
+  .option('--api-listen <host:port>', 'also run the HTTP push API on this address (off by default)')
+  .addOption(apiTokenOption())
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('supervisor', opts.logLevel);
@@ -109,8 +118,9 @@ program
           ],
         },
         { role: 'business', args: ['--events', eventsFile(opts.events), ...register, ...common] },
+        ...(opts.apiListen ? [{ role: 'api', args: ['--listen', opts.apiListen, ...register, ...common] }] : []),
       ],
-      opts.secret,
+      { secret: opts.secret, apiToken: opts.apiToken },
       log,
     );
     supervisor.start();
@@ -207,6 +217,38 @@ program
       });
       await worker.start();
       return worker;
+    });
+  });
+
+program
+  .command('api')
+  .description('run the HTTP push API: the Gateway calls as JSON over HTTP, for programs in any language')
+  .option('--listen <host:port>', 'address of the HTTP server', DEFAULT_API_LISTEN)
+  .addOption(
+    new Option('--token <token>', 'bearer token clients must send (required off loopback)').env(
+      'SWITCHBOARD_API_TOKEN',
+    ),
+  )
+  .addOption(registerOption())
+  .addOption(secretOption())
+  .option('--max-body <bytes>', 'largest request body; larger gets 413', integer, DEFAULT_MAX_BODY)
+  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000)
+  .addOption(logLevelOption())
+  .action((opts) => {
+    const log = logger('api', opts.logLevel);
+    return runRole('api', log, async () => {
+      const server = new HttpApiServer({
+        listen: opts.listen,
+        token: opts.token,
+        register: opts.register,
+        secret: opts.secret,
+        maxBody: opts.maxBody,
+        queryTimeout: opts.queryTimeout,
+        name: `api ${process.pid}`,
+        log,
+      });
+      await server.start();
+      return server;
     });
   });
 

@@ -29,14 +29,15 @@ export class Supervisor {
 
   constructor(
     roles: { role: string; args: string[] }[],
-    secret: string | undefined,
+    secrets: { secret?: string; apiToken?: string },
     private readonly log: Logger,
   ) {
-    // The secret travels in the environment, not in argv where `ps` would show it.
+    // Secrets travel in the environment, not in argv where `ps` would show them.
     this.env = {
       ...process.env,
-      SWITCHBOARD_SECRET: secret || process.env.SWITCHBOARD_SECRET || randomBytes(24).toString('hex'),
+      SWITCHBOARD_SECRET: secrets.secret || process.env.SWITCHBOARD_SECRET || randomBytes(24).toString('hex'),
     };
+    if (secrets.apiToken) this.env.SWITCHBOARD_API_TOKEN = secrets.apiToken;
     this.children = roles.map(({ role, args }) => ({
       role,
       args,

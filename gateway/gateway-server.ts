@@ -180,41 +180,12 @@ export class GatewayServer {
         if (client && worker) this.router.done(worker, client);
         return;
       }
-      case Cmd.SendToClients: {
-        const out = outgoing(msg.data);
-        for (const id of msg.clients) {
-          const client = registry.get(id);
-          if (client) this.deliver(client, out);
-        }
-        return;
-      }
-      case Cmd.SendToUids: {
-        const out = outgoing(msg.data);
-        for (const uid of msg.uids) {
-          const clients = registry.uids.get(uid);
-          if (clients) for (const client of clients) this.deliver(client, out);
-        }
-        return;
-      }
-      case Cmd.SendToGroups: {
-        const out = outgoing(msg.data);
-        const exclude = new Set(msg.exclude);
-        const sent = msg.groups.length > 1 ? new Set<ClientState>() : null;
-        for (const group of msg.groups) {
-          const members = registry.groups.get(group);
-          if (!members) continue;
-          for (const client of members) {
-            if (exclude.has(client.id) || sent?.has(client)) continue;
-            sent?.add(client);
-            this.deliver(client, out);
-          }
-        }
-        return;
-      }
+      case Cmd.SendToClients:
+      case Cmd.SendToUids:
+      case Cmd.SendToGroups:
       case Cmd.SendToAll: {
-        const out = outgoing(msg.data);
-        const exclude = new Set(msg.exclude);
-        for (const client of registry.clients.values()) if (!exclude.has(client.id)) this.deliver(client, out);
+        const delivered = this.send(msg);
+        if (msg.id != null) link.send({ cmd: Cmd.QueryResult, id: msg.id, value: delivered });
         return;
       }
       case Cmd.BindUid:
@@ -238,6 +209,48 @@ export class GatewayServer {
         return;
       default:
         throw new SwitchboardError(ErrorCode.BadFrame, `a gateway does not accept ${cmdName(msg.cmd)}`);
+    }
+  }
+
+  /** Hands the data of a send command to its clients; returns how many. */
+  private send(msg: SendCommand): number {
+    const { registry } = this;
+    const out = outgoing(msg.data);
+    let delivered = 0;
+    switch (msg.cmd) {
+      case Cmd.SendToClients:
+        for (const id of msg.clients) {
+          const client = registry.get(id);
+          if (client && this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      case Cmd.SendToUids:
+        for (const uid of msg.uids) {
+          const clients = registry.uids.get(uid);
+          if (clients) for (const client of clients) if (this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      case Cmd.SendToGroups: {
+        const exclude = new Set(msg.exclude);
+        const sent = msg.groups.length > 1 ? new Set<ClientState>() : null;
+        for (const group of msg.groups) {
+          const members = registry.groups.get(group);
+          if (!members) continue;
+          for (const client of members) {
+            if (exclude.has(client.id) || sent?.has(client)) continue;
+            sent?.add(client);
+            if (this.deliver(client, out)) delivered++;
+          }
+        }
+        return delivered;
+      }
+      case Cmd.SendToAll: {
+        const exclude = new Set(msg.exclude);
+        for (const client of registry.clients.values()) {
+          if (!exclude.has(client.id) && this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      }
     }
   }
 
@@ -270,10 +283,13 @@ export class GatewayServer {
     }
   }
 
-  /** Queues one message to one client, unless it stopped reading: then it is cut off as a slow consumer. */
-  private deliver(client: ClientState, out: Outgoing): void {
+  /**
+   * Queues one message to one client, unless it stopped reading: then it is cut off as a slow consumer.
+   * Returns whether the message was queued.
+   */
+  private deliver(client: ClientState, out: Outgoing): boolean {
     const { ws } = client;
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== WebSocket.OPEN) return false;
     if (ws.bufferedAmount > this.options.maxSendBuffer) {
       this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
         code: 'SB_CLOSE_SLOW_CONSUMER',
@@ -281,11 +297,17 @@ export class GatewayServer {
       });
       ws.close(CloseCode.SlowConsumer, 'slow consumer');
       setTimeout(() => ws.terminate(), 1000).unref();
-      return;
+      return false;
     }
     ws.send(out.bytes, out.binary ? BINARY : TEXT);
+    return true;
   }
 }
+
+type SendCommand = Extract<
+  Message,
+  { cmd: typeof Cmd.SendToClients | typeof Cmd.SendToUids | typeof Cmd.SendToGroups | typeof Cmd.SendToAll }
+>;
 
 type ClientCommand = Extract<
   Message,

@@ -46,6 +46,8 @@ export class Link {
   private readonly writer: FrameWriter;
   private readonly decoder: FrameDecoder;
   private heartbeat: Heartbeat | null = null;
+  /** Resolves when the socket is fully closed (no handle left). */
+  readonly socketClosed: Promise<void>;
   private closed = false;
   private closeError: SwitchboardError | undefined;
   /** Messages before the link is open go to the handshake instead of `onMessage`. */
@@ -55,6 +57,7 @@ export class Link {
     readonly socket: Socket,
     private readonly options: LinkOptions,
   ) {
+    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     this.remote = formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     this.writer = new FrameWriter(socket);
     this.decoder = new FrameDecoder((value) => this.receive(value), options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
