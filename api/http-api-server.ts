@@ -46,7 +46,7 @@ export class HttpApiServer {
     const { host, port } = this.options.listen;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
+      this.server.listen({ port, host, exclusive: true }, () => resolve());
     });
     const address = this.server.address();
     const bound = { host, port: typeof address === 'object' && address ? address.port : port };

@@ -17,7 +17,11 @@ export interface DirectoryOptions {
   /** Client events from gateways (workers only). */
   onEvent?: (msg: Message, link: Link, gateway: string) => void;
   /** A link to a gateway was (re)established. */
-  onGatewayOpen?: (gateway: string) => void;
+  onGatewayOpen?: (gateway: string, link: Link) => void;
+  /** A gateway has no event of ours in flight any more, after we said we are draining. */
+  onDrained?: (gateway: string) => void;
+  /** Our link to a gateway broke. */
+  onGatewayClose?: (gateway: string) => void;
 }
 
 /** One known gateway: our link to it, and which registers currently list it. */
@@ -227,12 +231,13 @@ export class GatewayDirectory {
         this.options.role,
         this.options.name,
         {
-          open: () => {
+          open: (link) => {
             tried();
-            this.options.onGatewayOpen?.(address);
+            this.options.onGatewayOpen?.(address, link);
           },
           message: (msg, link) => this.fromGateway(address, msg, link),
           close: () => {
+            this.options.onGatewayClose?.(address);
             this.failPending(address);
             this.forgetIfGone(address);
           },
@@ -278,6 +283,9 @@ export class GatewayDirectory {
         else pending.reject(new SwitchboardError(msg.code as ErrorCode, `gateway ${gateway}: ${msg.message}`));
         return;
       }
+      case Cmd.WorkerDrained:
+        this.options.onDrained?.(gateway);
+        return;
       case Cmd.EvConnect:
       case Cmd.EvMessage:
       case Cmd.EvClose:

@@ -18,6 +18,8 @@ export interface BusinessWorkerOptions {
   name?: string;
   /** Ms a query waits for each gateway. @default 5000 */
   queryTimeout?: number;
+  /** A handler running longer than this many ms is logged as slow, with the client id and event. @default 1000 */
+  slowHandlerMs?: number;
   /** @default 16 MiB */
   maxFrameSize?: number;
   /** @default 5000 ms */
@@ -32,11 +34,13 @@ export interface ResolvedWorkerOptions {
   registers: HostPort[];
   name: string;
   queryTimeout: number;
+  slowHandlerMs: number;
   link: LinkOptions;
   log: Logger;
 }
 
 export const DEFAULT_EVENTS_FILE = 'business/events.ts';
+export const DEFAULT_SLOW_HANDLER_MS = 1000;
 
 export function parseWorkerOptions(options: BusinessWorkerOptions = {}): ResolvedWorkerOptions {
   const registers = parseHostPortList(options.register ?? DEFAULT_REGISTER_ADDRESS);
@@ -49,6 +53,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
     registers,
     name: options.name ?? `${process.pid}@${hostname()}`,
     queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
+    slowHandlerMs: checkInteger('slowHandlerMs', options.slowHandlerMs ?? DEFAULT_SLOW_HANDLER_MS, 0),
     link: {
       secret: resolveSecret(options.secret, registers, 'business'),
       maxFrameSize: options.maxFrameSize,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BusinessWorker } from '../business/business-worker.ts';
-import { DEFAULT_EVENTS_FILE } from '../business/worker-options.ts';
+import { DEFAULT_EVENTS_FILE, DEFAULT_SLOW_HANDLER_MS } from '../business/worker-options.ts';
 import { GatewayServer } from '../gateway/gateway-server.ts';
 import {
   DEFAULT_GATEWAY_LISTEN,
@@ -18,7 +18,13 @@ import { RegisterServer } from '../register/register-server.ts';
 import { SwitchboardError } from '../shared/errors.ts';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_LEVELS, type Logger, type LogLevel } from '../shared/logger.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
-import { Supervisor } from './supervisor.ts';
+import { Supervisor, type Role } from './supervisor.ts';
+import { reportToSupervisor } from './child-ipc.ts';
+import { controlRequest, defaultControlPath } from './control-socket.ts';
+import { formatStatus } from './status-table.ts';
+import { formatHostPort, parseHostPort } from '../shared/address.ts';
+import { serveMetrics } from '../shared/metrics-server.ts';
+import { gatewayMetrics } from '../gateway/gateway-metrics.ts';
 import { HttpApiServer } from '../api/http-api-server.ts';
 import { DEFAULT_API_LISTEN, DEFAULT_MAX_BODY } from '../api/api-options.ts';
 
@@ -50,10 +56,25 @@ function eventsFile(flag: string | undefined): string {
   return existsSync(local) ? local : resolve(packageRoot, DEFAULT_EVENTS_FILE);
 }
 
-/** Starts a role, stops it cleanly on SIGINT/SIGTERM, and turns startup errors into one readable line. */
-async function runRole(role: string, log: Logger, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+/** What a started role offers the CLI: a graceful stop, figures for status, and when it is ready. */
+interface Running {
+  stop(): Promise<void>;
+  stats(): Record<string, number>;
+  ready?: Promise<void>;
+}
+
+/**
+ * Starts a role, reports to the supervisor when there is one, stops it gracefully on SIGINT/SIGTERM
+ * (a business worker drains first), and turns startup errors into one readable line.
+ */
+async function runRole(role: string, log: Logger, start: () => Promise<Running>): Promise<void> {
   try {
     const running = await start();
+    const supervisor = reportToSupervisor(() => running.stats());
+    void (running.ready ?? Promise.resolve()).then(
+      () => supervisor.ready(),
+      (err: Error) => log.warn(`${role} not fully ready: ${err.message}`),
+    );
     const stop = () => {
       log.info(`${role} stopping`);
       running.stop().then(
@@ -68,6 +89,39 @@ async function runRole(role: string, log: Logger, start: () => Promise<{ stop():
     process.stderr.write(`switchboard ${role}: ${err instanceof Error ? err.message : String(err)}${code}\n`);
     process.exit(1);
   }
+}
+
+/** The command line of this process without `--count`, for the copies a `--count N` supervisor starts. */
+function argsWithoutCount(): string[] {
+  const args = process.argv.slice(3);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--count') i++;
+    else if (!args[i]!.startsWith('--count=')) out.push(args[i]!);
+  }
+  return out;
+}
+
+/** Runs `count` copies of a role under a supervisor (they share the public port); `extra(i)` adds per-copy flags. */
+function runCopies(
+  role: Role,
+  count: number,
+  opts: { logLevel: LogLevel; control?: string },
+  extra: (i: number) => string[],
+) {
+  const log = logger('supervisor', opts.logLevel);
+  const base = argsWithoutCount();
+  const supervisor = new Supervisor([{ role, count, argsFor: (i) => [...base, ...extra(i)] }], {}, log);
+  supervisor.start(opts.control).catch((err: Error) => {
+    process.stderr.write(`switchboard ${role}: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
+/** `HOST:PORT` with the port moved up by `offset`, for per-copy metrics ports. */
+function shiftPort(address: string, offset: number): string {
+  const { host, port } = parseHostPort(address);
+  return formatHostPort({ host, port: port + offset });
 }
 
 const apiTokenOption = () =>
@@ -85,47 +139,120 @@ const program = new Command('switchboard')
   )
   .showHelpAfterError();
 
+const controlOption = () =>
+  new Option('--control <path>', 'control socket of the running supervisor').default(
+    defaultControlPath(),
+    '$TMPDIR/switchboard-UID/control.sock, or SWITCHBOARD_CONTROL',
+  );
+const countOption = (what: string) =>
+  new Option('--count <n>', `run n ${what} processes under a supervisor`).argParser(integer).default(1);
+const metricsOption = () =>
+  new Option(
+    '--metrics-listen <host:port>',
+    'serve Prometheus metrics at http://HOST:PORT/metrics (with --count, port + i)',
+  );
+
 program
   .command('start')
-  .description('run a register, a gateway and a business worker on loopback, restarting any that crashes')
-  .option('--listen <host:port>', 'public WebSocket address of the gateway', DEFAULT_GATEWAY_LISTEN)
+  .description(
+    'run a register, gateways and business workers on this machine as supervised processes (a crashed one is\n' +
+      'restarted); then use `switchboard status|reload|stop`',
+  )
+  .option('--listen <host:port>', 'public WebSocket address of the gateways', DEFAULT_GATEWAY_LISTEN)
   .option('--events <file>', `handlers module (default: ./${DEFAULT_EVENTS_FILE}, else the demo chat)`)
+  .option('--gateways <n>', 'gateway processes (they share the public port)', integer, 1)
+  .option('--workers <n>', 'business worker processes', integer, 1)
   .option('--register-listen <host:port>', 'address of the register', DEFAULT_REGISTER_ADDRESS)
-  .option('--lan-ip <ip>', 'inner address of the gateway', DEFAULT_LAN_IP)
-  .option('--inner-port <port>', 'inner port of the gateway', integer, DEFAULT_INNER_PORT)
+  .option('--lan-ip <ip>', 'inner address of the gateways', DEFAULT_LAN_IP)
+  .option('--inner-port <port>', 'inner port of the first gateway (the others: +1, +2, …)', integer, DEFAULT_INNER_PORT)
   .addOption(secretOption().default(undefined, 'a random one for this run'))
   .option('--api-listen <host:port>', 'also run the HTTP push API on this address (off by default)')
   .addOption(apiTokenOption())
+  .option('--metrics-listen <host:port>', 'gateway i serves Prometheus metrics on port + i, worker j on port + 100 + j')
+  .addOption(controlOption())
   .addOption(logLevelOption())
-  .action((opts) => {
+  .action(async (opts) => {
     const log = logger('supervisor', opts.logLevel);
     const common = ['--log-level', opts.logLevel];
     const register = ['--register', opts.registerListen];
+    const metrics = (offset: number) =>
+      opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, offset)] : [];
     const supervisor = new Supervisor(
       [
-        { role: 'register', args: ['--listen', opts.registerListen, ...common] },
+        { role: 'register', count: 1, argsFor: () => ['--listen', opts.registerListen, ...common] },
         {
           role: 'gateway',
-          args: [
-            '--listen',
-            opts.listen,
-            '--lan-ip',
-            opts.lanIp,
-            '--inner-port',
-            String(opts.innerPort),
+          count: opts.gateways,
+          argsFor: (i) => [
+            ...['--listen', opts.listen, '--lan-ip', opts.lanIp, '--inner-port', String(opts.innerPort + i)],
             ...register,
+            ...metrics(i),
             ...common,
           ],
         },
-        { role: 'business', args: ['--events', eventsFile(opts.events), ...register, ...common] },
-        ...(opts.apiListen ? [{ role: 'api', args: ['--listen', opts.apiListen, ...register, ...common] }] : []),
+        {
+          role: 'business',
+          count: opts.workers,
+          argsFor: (i) => ['--events', eventsFile(opts.events), ...register, ...metrics(100 + i), ...common],
+        },
+        {
+          role: 'api',
+          count: opts.apiListen ? 1 : 0,
+          argsFor: () => ['--listen', opts.apiListen, ...register, ...common],
+        },
       ],
       { secret: opts.secret, apiToken: opts.apiToken },
       log,
     );
-    supervisor.start();
-    log.info(`switchboard started: clients connect to ws://${opts.listen}`);
+    try {
+      await supervisor.start(opts.control);
+    } catch (err) {
+      process.stderr.write(`switchboard start: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    log.info(`switchboard started: clients connect to ws://${opts.listen}; control socket ${opts.control}`);
   });
+
+program
+  .command('status')
+  .description('print every process of the running `switchboard start`: role, pid, uptime, connections, rates, memory')
+  .option('--json', 'print JSON for scripts')
+  .addOption(controlOption())
+  .action(async (opts) => {
+    const answer = await controlCommand(opts.control, 'status');
+    const processes = answer.processes as Parameters<typeof formatStatus>[0];
+    process.stdout.write(opts.json ? JSON.stringify(processes, null, 2) + '\n' : formatStatus(processes));
+  });
+
+program
+  .command('reload')
+  .description('replace the business workers one at a time with freshly loaded code; no client is dropped')
+  .addOption(controlOption())
+  .action(async (opts) => {
+    const answer = await controlCommand(opts.control, 'reload');
+    process.stdout.write(`reloaded: ${answer.replaced} business worker(s) replaced\n`);
+  });
+
+program
+  .command('stop')
+  .description('stop the running `switchboard start`: workers drain, then gateways close clients with 1001')
+  .addOption(controlOption())
+  .action(async (opts) => {
+    await controlCommand(opts.control, 'stop');
+    process.stdout.write('stopping\n');
+  });
+
+/** Sends a command to the supervisor; prints what went wrong and exits 1 when it cannot. */
+async function controlCommand(path: string, cmd: 'status' | 'reload' | 'stop') {
+  try {
+    const answer = await controlRequest(path, { cmd });
+    if (!answer.ok) throw new Error(answer.error);
+    return answer;
+  } catch (err) {
+    process.stderr.write(`switchboard ${cmd}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
 
 program
   .command('register')
@@ -138,7 +265,7 @@ program
     return runRole('register', log, async () => {
       const server = new RegisterServer({ listen: opts.listen, secret: opts.secret, log });
       await server.start();
-      return server;
+      return { stop: () => server.stop(), stats: () => ({ gateways: server.gatewayAddresses.length }) };
     });
   });
 
@@ -173,8 +300,17 @@ program
     integer,
     DEFAULT_MAX_PENDING_EVENTS,
   )
+  .addOption(metricsOption())
+  .addOption(countOption('gateway'))
+  .addOption(new Option('--control <path>', 'with --count: a control socket for status/stop'))
   .addOption(logLevelOption())
   .action((opts) => {
+    if (opts.count > 1) {
+      return runCopies('gateway', opts.count, opts, (i) => [
+        ...['--inner-port', String(opts.innerPort + i)],
+        ...(opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, i)] : []),
+      ]);
+    }
     const log = logger('gateway', opts.logLevel);
     return runRole('gateway', log, async () => {
       const server = new GatewayServer({
@@ -191,6 +327,7 @@ program
         log,
       });
       await server.start();
+      if (opts.metricsListen) serveMetrics(gatewayMetrics(server), parseHostPort(opts.metricsListen), log);
       return server;
     });
   });
@@ -203,8 +340,17 @@ program
   .addOption(secretOption())
   .option('--name <name>', 'how this worker appears in gateway logs (default: PID@HOST)')
   .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000)
+  .option('--slow-handler <ms>', 'log a warning when a handler runs longer than this', integer, DEFAULT_SLOW_HANDLER_MS)
+  .addOption(metricsOption())
+  .addOption(countOption('business worker'))
+  .addOption(new Option('--control <path>', 'with --count: a control socket for status/reload/stop'))
   .addOption(logLevelOption())
   .action((opts) => {
+    if (opts.count > 1) {
+      return runCopies('business', opts.count, opts, (i) =>
+        opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, i)] : [],
+      );
+    }
     const log = logger('business', opts.logLevel);
     return runRole('business', log, async () => {
       const worker = new BusinessWorker({
@@ -213,10 +359,13 @@ program
         secret: opts.secret,
         name: opts.name,
         queryTimeout: opts.queryTimeout,
+        slowHandlerMs: opts.slowHandler,
         log,
       });
       await worker.start();
-      return worker;
+      if (opts.metricsListen) serveMetrics(worker.metrics.registry, parseHostPort(opts.metricsListen), log);
+      // Stopping drains: no client event is lost and every send leaves before the process does.
+      return { stop: () => worker.drain(), stats: () => worker.stats(), ready: worker.linked(30_000) };
     });
   });
 
@@ -248,7 +397,7 @@ program
         log,
       });
       await server.start();
-      return server;
+      return { stop: () => server.stop(), stats: () => ({}) };
     });
   });
 

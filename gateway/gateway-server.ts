@@ -12,6 +12,7 @@ import { ClientRegistry, ClientState } from './client-registry.ts';
 import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { answerQuery } from './queries.ts';
 import { WorkerRouter, type WorkerLink } from './worker-router.ts';
+import { GatewayCounters } from './gateway-metrics.ts';
 
 /** WebSocket close codes the gateway uses (see README, "Close codes"). */
 export const CloseCode = {
@@ -30,6 +31,9 @@ export class GatewayServer {
   readonly options: ResolvedGatewayOptions;
   readonly registry = new ClientRegistry();
   readonly router: WorkerRouter;
+  readonly counters = new GatewayCounters();
+  /** Register links lost (each is then re-established with backoff). */
+  reconnects = 0;
   /** Clients whose connection is gone but whose close event is not handled yet. */
   private readonly closing = new Map<string, ClientState>();
   private ids!: ClientIdFactory;
@@ -63,7 +67,8 @@ export class GatewayServer {
     const { inner, listen } = this.options;
     await new Promise<void>((resolve, reject) => {
       this.innerServer.once('error', reject);
-      this.innerServer.listen(inner.port, inner.host, () => resolve());
+      // exclusive: under a supervisor each gateway owns its inner port; only the public port is shared.
+      this.innerServer.listen({ port: inner.port, host: inner.host, exclusive: true }, () => resolve());
     });
     const innerBound = { host: inner.host, port: portOf(this.innerServer.address(), inner.port) };
     this.innerAddress = formatHostPort(innerBound);
@@ -98,7 +103,9 @@ export class GatewayServer {
           message: (msg) => {
             throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
           },
-          close: () => {},
+          close: () => {
+            this.reconnects++;
+          },
         }),
     );
     this.log.info(`gateway listening on ws://${formatHostPort(listenBound)}, inner ${this.innerAddress}`, {
@@ -106,6 +113,20 @@ export class GatewayServer {
       inner: this.innerAddress,
     });
     return { listen: listenBound, inner: innerBound };
+  }
+
+  /** Figures for `switchboard status`. */
+  stats(): Record<string, number> {
+    return {
+      connections: this.registry.clients.size,
+      uids: this.registry.uids.size,
+      groups: this.registry.groups.size,
+      messagesIn: this.counters.messagesIn,
+      messagesOut: this.counters.messagesOut,
+      workers: this.router.workerCount,
+      queuedEvents: this.router.queuedEvents(),
+      lostEvents: this.router.lostEvents,
+    };
   }
 
   /** Closes every client with 1001 (going away), then the servers and links. */
@@ -131,9 +152,12 @@ export class GatewayServer {
     };
     const client = new ClientState(this.ids.next(), ws, request);
     this.registry.add(client);
+    this.counters.connectionsOpened++;
     this.router.enqueue(client, { kind: 'connect' });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       client.missedPings = 0;
+      this.counters.messagesIn++;
+      this.counters.bytesIn += data.length;
       if (client.gone) return;
       if (!this.router.enqueue(client, { kind: 'message', data: isBinary ? data : data.toString() })) {
         this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
@@ -199,6 +223,9 @@ export class GatewayServer {
         return this.clientCommand(msg);
       case Cmd.Ungroup:
         return registry.ungroup(msg.group);
+      case Cmd.WorkerDraining:
+        if (worker) this.router.drain(worker);
+        return;
       case Cmd.Query:
         try {
           link.send({ cmd: Cmd.QueryResult, id: msg.id, value: answerQuery(registry, msg.q, msg.args) });
@@ -295,11 +322,14 @@ export class GatewayServer {
         code: 'SB_CLOSE_SLOW_CONSUMER',
         ip: client.request.ip,
       });
+      this.counters.slowConsumers++;
       ws.close(CloseCode.SlowConsumer, 'slow consumer');
       setTimeout(() => ws.terminate(), 1000).unref();
       return false;
     }
     ws.send(out.bytes, out.binary ? BINARY : TEXT);
+    this.counters.messagesOut++;
+    this.counters.bytesOut += out.bytes.length;
     return true;
   }
 }

@@ -37,7 +37,7 @@ export class RegisterServer {
     const { host, port } = this.options.listen;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
+      this.server.listen({ port, host, exclusive: true }, () => resolve());
     });
     const address = this.server.address();
     const bound = { host, port: typeof address === 'object' && address ? address.port : port };

@@ -23,6 +23,9 @@ export const Cmd = {
   EvClose: 22,
   // Worker -> gateway: the event is handled (its session write, if any, was sent before).
   EventDone: 23,
+  // Worker -> gateway: send me no new events; gateway -> worker: none of yours is left in flight.
+  WorkerDraining: 24,
+  WorkerDrained: 25,
   // Worker/client -> gateway: commands.
   SendToClients: 30,
   SendToUids: 31,
@@ -100,6 +103,8 @@ const schema = {
   [Cmd.EvMessage]: { client: 'name', uid: 'name?', session: 'map', data: 'data' },
   [Cmd.EvClose]: { client: 'name', uid: 'name?', session: 'map' },
   [Cmd.EventDone]: { client: 'name' },
+  [Cmd.WorkerDraining]: {},
+  [Cmd.WorkerDrained]: {},
   // `id`, when present, asks the gateway to answer with a QueryResult whose value is the number of clients
   // the data was handed to.
   [Cmd.SendToClients]: { clients: 'names', data: 'data', id: 'int?' },
