@@ -72,7 +72,8 @@ export class HttpApiServer {
         fail(ErrorCode.Unauthorized, 'missing or wrong token: send "Authorization: Bearer TOKEN"'),
       );
     }
-    const path = new URL(req.url ?? '/', 'http://api').pathname.replace(/\/+$/, '');
+    // The path as sent, without query string or trailing slashes (no URL parsing: '//x' is not a host here).
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
     if (req.method === 'GET') {
       if (path === '/v1/health') return this.health(res);
       const route = matchGet(path);
