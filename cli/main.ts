@@ -11,6 +11,10 @@ import {
   DEFAULT_LAN_IP,
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_PENDING_EVENTS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_MESSAGES_PER_SECOND,
+  DEFAULT_MAX_SEND_BUFFER,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PING_NOT_RESPONSE_LIMIT,
 } from '../gateway/gateway-options.ts';
@@ -19,6 +23,9 @@ import { SwitchboardError } from '../shared/errors.ts';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_LEVELS, type Logger, type LogLevel } from '../shared/logger.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { Supervisor, type Role } from './supervisor.ts';
+import { DEFAULT_MAX_FRAME_SIZE } from '../shared/codec.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
+import { DEFAULT_MAX_PENDING_HANDSHAKES } from '../shared/handshake-gate.ts';
 import { reportToSupervisor } from './child-ipc.ts';
 import { controlRequest, defaultControlPath } from './control-socket.ts';
 import { formatStatus } from './status-table.ts';
@@ -128,6 +135,29 @@ const apiTokenOption = () =>
   new Option('--api-token <token>', 'bearer token of the HTTP API (required off loopback)').env(
     'SWITCHBOARD_API_TOKEN',
   );
+
+/** Flags for the internal links of a role (its listener's limits, where it has one). */
+function addLinkOptions(command: Command, listens: boolean): Command {
+  command
+    .option('--max-frame-size <bytes>', 'largest internal frame accepted', integer, DEFAULT_MAX_FRAME_SIZE)
+    .option('--handshake-timeout <ms>', 'time a peer has to prove the secret', integer, DEFAULT_HANDSHAKE_TIMEOUT);
+  if (listens) {
+    command.option(
+      '--max-pending-handshakes <n>',
+      'connections allowed mid-handshake at once; more are dropped',
+      integer,
+      DEFAULT_MAX_PENDING_HANDSHAKES,
+    );
+  }
+  return command;
+}
+
+/** The link settings of the flags added by addLinkOptions. */
+const linkFlags = (opts: Record<string, number>) => ({
+  maxFrameSize: opts.maxFrameSize,
+  handshakeTimeout: opts.handshakeTimeout,
+  maxPendingHandshakes: opts.maxPendingHandshakes,
+});
 
 const logger = (role: string, level: LogLevel) => createLogger({ role, pid: process.pid }, level);
 
@@ -254,22 +284,23 @@ async function controlCommand(path: string, cmd: 'status' | 'reload' | 'stop') {
   }
 }
 
-program
+const registerCommand = program
   .command('register')
   .description('run a register: gateways announce themselves, workers and clients learn the gateways')
   .option('--listen <host:port>', 'address to listen on', DEFAULT_REGISTER_ADDRESS)
-  .addOption(secretOption())
+  .addOption(secretOption());
+addLinkOptions(registerCommand, true)
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('register', opts.logLevel);
     return runRole('register', log, async () => {
-      const server = new RegisterServer({ listen: opts.listen, secret: opts.secret, log });
+      const server = new RegisterServer({ listen: opts.listen, secret: opts.secret, ...linkFlags(opts), log });
       await server.start();
       return { stop: () => server.stop(), stats: () => ({ gateways: server.gatewayAddresses.length }) };
     });
   });
 
-program
+const gatewayCommand = program
   .command('gateway')
   .description('run a gateway: holds client WebSockets and forwards their events to business workers')
   .option('--listen <host:port>', 'public WebSocket address for clients', DEFAULT_GATEWAY_LISTEN)
@@ -300,6 +331,40 @@ program
     integer,
     DEFAULT_MAX_PENDING_EVENTS,
   )
+  .option(
+    '--max-connections <n>',
+    'most clients on this gateway; more are closed with 1013 (0 = no limit)',
+    integer,
+    DEFAULT_MAX_CONNECTIONS,
+  )
+  .option(
+    '--max-connections-per-ip <n>',
+    'most clients from one IP; more are closed with 1008 (0 = no limit)',
+    integer,
+    DEFAULT_MAX_CONNECTIONS_PER_IP,
+  )
+  .option(
+    '--allowed-origins <origins>',
+    'comma-separated Origin values allowed to connect (others get HTTP 403); default any',
+  )
+  .option(
+    '--max-messages-per-second <n>',
+    'average message rate per client, bursts to twice that; above it the client is closed with 1008 (0 = no limit)',
+    integer,
+    DEFAULT_MAX_MESSAGES_PER_SECOND,
+  )
+  .option(
+    '--max-send-buffer <bytes>',
+    'bytes queued to one client before the slow-consumer policy applies',
+    integer,
+    DEFAULT_MAX_SEND_BUFFER,
+  )
+  .addOption(
+    new Option('--slow-consumer <policy>', 'close the client (4008) or drop pushes to it')
+      .choices(['close', 'drop'])
+      .default('close'),
+  );
+addLinkOptions(gatewayCommand, true)
   .addOption(metricsOption())
   .addOption(countOption('gateway'))
   .addOption(new Option('--control <path>', 'with --count: a control socket for status/stop'))
@@ -324,6 +389,17 @@ program
         pingData: opts.pingData,
         maxMessageSize: opts.maxMessageSize,
         maxPendingEvents: opts.maxPendingEvents,
+        maxConnections: opts.maxConnections,
+        maxConnectionsPerIp: opts.maxConnectionsPerIp,
+        allowedOrigins: opts.allowedOrigins
+          ? String(opts.allowedOrigins)
+              .split(',')
+              .map((o) => o.trim())
+          : [],
+        maxMessagesPerSecond: opts.maxMessagesPerSecond,
+        maxSendBuffer: opts.maxSendBuffer,
+        slowConsumer: opts.slowConsumer,
+        ...linkFlags(opts),
         log,
       });
       await server.start();
@@ -332,7 +408,7 @@ program
     });
   });
 
-program
+const businessCommand = program
   .command('business')
   .description('run a business worker: runs your handlers for client events, with the Gateway API')
   .option('--events <file>', `handlers module (default: ./${DEFAULT_EVENTS_FILE}, else the demo chat)`)
@@ -340,7 +416,13 @@ program
   .addOption(secretOption())
   .option('--name <name>', 'how this worker appears in gateway logs (default: PID@HOST)')
   .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000)
-  .option('--slow-handler <ms>', 'log a warning when a handler runs longer than this', integer, DEFAULT_SLOW_HANDLER_MS)
+  .option(
+    '--slow-handler <ms>',
+    'log a warning when a handler runs longer than this',
+    integer,
+    DEFAULT_SLOW_HANDLER_MS,
+  );
+addLinkOptions(businessCommand, false)
   .addOption(metricsOption())
   .addOption(countOption('business worker'))
   .addOption(new Option('--control <path>', 'with --count: a control socket for status/reload/stop'))
@@ -360,6 +442,7 @@ program
         name: opts.name,
         queryTimeout: opts.queryTimeout,
         slowHandlerMs: opts.slowHandler,
+        ...linkFlags(opts),
         log,
       });
       await worker.start();

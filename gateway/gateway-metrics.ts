@@ -8,6 +8,7 @@ export class GatewayCounters {
   messagesOut = 0;
   bytesOut = 0;
   slowConsumers = 0;
+  droppedPushes = 0;
   connectionsOpened = 0;
 }
 
@@ -44,7 +45,16 @@ export function gatewayMetrics(server: GatewayServer): Registry {
   counter('switchboard_gateway_bytes_in_total', 'Bytes received from clients', () => counters.bytesIn);
   counter('switchboard_gateway_messages_out_total', 'Messages handed to clients', () => counters.messagesOut);
   counter('switchboard_gateway_bytes_out_total', 'Bytes handed to clients', () => counters.bytesOut);
-  counter('switchboard_gateway_slow_consumers_total', 'Clients cut off for not reading', () => counters.slowConsumers);
+  counter(
+    'switchboard_gateway_slow_consumers_total',
+    'Clients that stopped reading (closed, or pushes dropped)',
+    () => counters.slowConsumers,
+  );
+  counter(
+    'switchboard_gateway_dropped_pushes_total',
+    'Pushes skipped for slow consumers (drop policy)',
+    () => counters.droppedPushes,
+  );
   counter('switchboard_gateway_lost_events_total', 'Events lost with a worker that died', () => router.lostEvents);
   counter('switchboard_gateway_link_reconnects_total', 'Register links re-established', () => server.reconnects);
   new Counter({

@@ -13,6 +13,10 @@ export const DEFAULT_PING_NOT_RESPONSE_LIMIT = 2;
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024;
 export const DEFAULT_MAX_PENDING_EVENTS = 256;
 export const DEFAULT_MAX_SEND_BUFFER = 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 100_000;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
+export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
+export type SlowConsumerPolicy = 'close' | 'drop';
 
 export interface GatewayOptions {
   /** Public WebSocket address for clients. @default 127.0.0.1:7272 */
@@ -38,14 +42,29 @@ export interface GatewayOptions {
   maxMessageSize?: number;
   /** Events held per client while its worker is busy or none is connected; past it the client is closed (1013). @default 256 */
   maxPendingEvents?: number;
-  /** Bytes queued to one client before it is disconnected as a slow consumer (4008). @default 1 MiB */
+  /** Bytes queued to one client before the slow-consumer policy applies. @default 1 MiB */
   maxSendBuffer?: number;
+  /** Past `maxSendBuffer`: `close` the client (4008) or `drop` pushes to it until it catches up. @default 'close' */
+  slowConsumer?: SlowConsumerPolicy;
+  /** Most client connections on this gateway (more are closed with 1013); 0 = no limit. @default 100000 */
+  maxConnections?: number;
+  /** Most client connections from one IP (more are closed with 1008); 0 = no limit. @default 1000 */
+  maxConnectionsPerIp?: number;
+  /** Origins allowed to connect, e.g. ['https://example.com'] (others get HTTP 403); empty allows any. @default [] */
+  allowedOrigins?: readonly string[];
+  /**
+   * Messages per second a client may send on average (bursts up to twice that); a client above it is closed
+   * with 1008. 0 = no limit. @default 100
+   */
+  maxMessagesPerSecond?: number;
   /** @default 16 MiB */
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
   /** @default 5000 ms */
   heartbeatInterval?: number;
+  /** Worker connections allowed mid-handshake at once on the inner port; more are dropped. @default 128 */
+  maxPendingHandshakes?: number;
   log?: Logger;
 }
 
@@ -59,6 +78,11 @@ export interface ResolvedGatewayOptions {
   maxMessageSize: number;
   maxPendingEvents: number;
   maxSendBuffer: number;
+  slowConsumer: SlowConsumerPolicy;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  allowedOrigins: readonly string[];
+  maxMessagesPerSecond: number;
   link: LinkOptions;
   log: Logger;
 }
@@ -96,13 +120,32 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     maxMessageSize: checkInteger('maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1),
     maxPendingEvents: checkInteger('maxPendingEvents', options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS, 1),
     maxSendBuffer: checkInteger('maxSendBuffer', options.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER, 1024),
+    slowConsumer: slowConsumerPolicy(options.slowConsumer ?? 'close'),
+    maxConnections: checkInteger('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 0),
+    maxConnectionsPerIp: checkInteger(
+      'maxConnectionsPerIp',
+      options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
+      0,
+    ),
+    allowedOrigins: options.allowedOrigins ?? [],
+    maxMessagesPerSecond: checkInteger(
+      'maxMessagesPerSecond',
+      options.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND,
+      0,
+    ),
     link: {
       secret: resolveSecret(options.secret, [inner, ...registers], 'gateway'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
       heartbeatInterval: options.heartbeatInterval,
+      maxPendingHandshakes: options.maxPendingHandshakes,
       log,
     },
     log,
   };
+}
+
+function slowConsumerPolicy(value: string): SlowConsumerPolicy {
+  if (value === 'close' || value === 'drop') return value;
+  throw new SwitchboardError(ErrorCode.InvalidOption, `slowConsumer must be "close" or "drop", got "${value}"`);
 }

@@ -6,18 +6,22 @@ import { ClientIdFactory } from '../shared/client-id.ts';
 import { Cmd, cmdName, type ClientRequest, type Message, type Payload } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { Link } from '../shared/link.ts';
+import { DEFAULT_MAX_PENDING_HANDSHAKES, HandshakeGate } from '../shared/handshake-gate.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
 import { ClientRegistry, ClientState } from './client-registry.ts';
 import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { answerQuery } from './queries.ts';
 import { WorkerRouter, type WorkerLink } from './worker-router.ts';
+import { Admission } from './admission.ts';
+import { RateLimit } from './rate-limit.ts';
 import { GatewayCounters } from './gateway-metrics.ts';
 
 /** WebSocket close codes the gateway uses (see README, "Close codes"). */
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  PolicyViolation: 1008,
   TooLarge: 1009,
   TryAgainLater: 1013,
   SlowConsumer: 4008,
@@ -32,6 +36,7 @@ export class GatewayServer {
   readonly registry = new ClientRegistry();
   readonly router: WorkerRouter;
   readonly counters = new GatewayCounters();
+  private readonly admission: Admission;
   /** Register links lost (each is then re-established with backoff). */
   reconnects = 0;
   /** Clients whose connection is gone but whose close event is not handled yet. */
@@ -49,9 +54,13 @@ export class GatewayServer {
 
   constructor(options: GatewayOptions = {}) {
     this.options = parseGatewayOptions(options);
+    this.admission = new Admission(this.options);
     this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
+    const gate = new HandshakeGate(this.options.link.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, this.log);
     this.innerServer = createServer((socket) => {
-      const link = Link.accept(socket, this.options.link, 'gateway', ['worker', 'client'], (l) => this.peerOpened(l));
+      const roles = ['worker', 'client'] as const;
+      const link = Link.accept(socket, this.options.link, 'gateway', roles, (l) => this.peerOpened(l), gate);
+      if (!link) return;
       this.innerLinks.add(link);
       link.onClose = () => this.innerLinks.delete(link);
     });
@@ -80,6 +89,12 @@ export class GatewayServer {
       maxPayload: this.options.maxMessageSize,
       perMessageDeflate: false,
       clientTracking: false,
+      verifyClient: (info, done) => {
+        const refusal = this.admission.checkOrigin(info.req);
+        if (refusal) this.log.info(`refused a client: ${refusal.reason}`, { ip: info.req.socket.remoteAddress });
+        if (refusal) done(false, refusal.status, refusal.reason);
+        else done(true);
+      },
     });
     this.wss = wss;
     await new Promise<void>((resolve, reject) => {
@@ -150,7 +165,16 @@ export class GatewayServer {
       ip: req.socket.remoteAddress ?? '',
       port: req.socket.remotePort ?? 0,
     };
+    const refusal = this.admission.admit(request.ip);
+    if (refusal) {
+      this.log.warn(`refused a client: ${refusal.reason}`, { ip: request.ip });
+      ws.close(refusal.status, refusal.reason);
+      return;
+    }
+    ws.once('close', () => this.admission.release(request.ip));
     const client = new ClientState(this.ids.next(), ws, request);
+    const { maxMessagesPerSecond } = this.options;
+    if (maxMessagesPerSecond > 0) client.rate = new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
     this.registry.add(client);
     this.counters.connectionsOpened++;
     this.router.enqueue(client, { kind: 'connect' });
@@ -159,6 +183,17 @@ export class GatewayServer {
       this.counters.messagesIn++;
       this.counters.bytesIn += data.length;
       if (client.gone) return;
+      if (client.rate && !client.rate.take()) {
+        this.log.warn(
+          `client ${client.id} sends more than ${this.options.maxMessagesPerSecond} messages/s: disconnected`,
+          {
+            code: 'SB_CLOSE_RATE_LIMIT',
+            ip: request.ip,
+          },
+        );
+        ws.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
+        return;
+      }
       if (!this.router.enqueue(client, { kind: 'message', data: isBinary ? data : data.toString() })) {
         this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
           code: 'SB_CLOSE_TRY_AGAIN_LATER',
@@ -318,6 +353,18 @@ export class GatewayServer {
     const { ws } = client;
     if (ws.readyState !== WebSocket.OPEN) return false;
     if (ws.bufferedAmount > this.options.maxSendBuffer) {
+      if (this.options.slowConsumer === 'drop') {
+        this.counters.droppedPushes++;
+        if (!client.slow) {
+          client.slow = true;
+          this.counters.slowConsumers++;
+          this.log.warn(`client ${client.id} is not reading: dropping pushes to it until it catches up`, {
+            code: 'SB_SLOW_CONSUMER_DROP',
+            ip: client.request.ip,
+          });
+        }
+        return false;
+      }
       this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
         code: 'SB_CLOSE_SLOW_CONSUMER',
         ip: client.request.ip,
@@ -326,6 +373,10 @@ export class GatewayServer {
       ws.close(CloseCode.SlowConsumer, 'slow consumer');
       setTimeout(() => ws.terminate(), 1000).unref();
       return false;
+    }
+    if (client.slow) {
+      client.slow = false;
+      this.log.info(`client ${client.id} caught up: pushes to it resume`);
     }
     ws.send(out.bytes, out.binary ? BINARY : TEXT);
     this.counters.messagesOut++;

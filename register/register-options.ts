@@ -14,6 +14,8 @@ export interface RegisterOptions {
   handshakeTimeout?: number;
   /** @default 5000 ms */
   heartbeatInterval?: number;
+  /** Connections allowed mid-handshake at once; more are dropped. @default 128 */
+  maxPendingHandshakes?: number;
   log?: Logger;
 }
 
@@ -32,6 +34,7 @@ export function parseRegisterOptions(options: RegisterOptions = {}): ResolvedReg
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
       heartbeatInterval: options.heartbeatInterval,
+      maxPendingHandshakes: options.maxPendingHandshakes,
       log: options.log ?? createLogger({ role: 'register', pid: process.pid }),
     },
   };

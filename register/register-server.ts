@@ -3,6 +3,7 @@ import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.
 import { Cmd, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { Link } from '../shared/link.ts';
+import { DEFAULT_MAX_PENDING_HANDSHAKES, HandshakeGate } from '../shared/handshake-gate.ts';
 import { parseRegisterOptions, type RegisterOptions, type ResolvedRegisterOptions } from './register-options.ts';
 
 /**
@@ -19,10 +20,12 @@ export class RegisterServer {
 
   constructor(options: RegisterOptions = {}) {
     this.options = parseRegisterOptions(options);
+    const { link: linkOptions } = this.options;
+    const gate = new HandshakeGate(linkOptions.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, linkOptions.log);
     this.server = createServer((socket) => {
-      const link = Link.accept(socket, this.options.link, 'register', ['gateway', 'worker', 'client'], (l) =>
-        this.opened(l),
-      );
+      const roles = ['gateway', 'worker', 'client'] as const;
+      const link = Link.accept(socket, linkOptions, 'register', roles, (l) => this.opened(l), gate);
+      if (!link) return;
       this.links.add(link);
       link.onClose = () => this.closed(link);
     });

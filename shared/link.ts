@@ -6,6 +6,7 @@ import { FrameDecoder } from './frame-decoder.ts';
 import { FrameWriter } from './frame-encoder.ts';
 import { clientProof, DEFAULT_HANDSHAKE_TIMEOUT, newNonce, proofMatches, serverProof } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
+import type { HandshakeGate } from './handshake-gate.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from './codec.ts';
 
@@ -17,6 +18,8 @@ export interface LinkOptions {
   maxFrameSize?: number;
   /** @default 5000 ms (DEFAULT_HANDSHAKE_TIMEOUT) */
   handshakeTimeout?: number;
+  /** Servers only: connections allowed mid-handshake at once (HandshakeGate). @default 128 */
+  maxPendingHandshakes?: number;
   /** Ping period of an open link; it is closed after 3 periods of silence. @default 5000 ms */
   heartbeatInterval?: number;
   log: Logger;
@@ -24,6 +27,8 @@ export interface LinkOptions {
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 5000;
 const HEARTBEAT_MAX_MISSED = 3;
+/** Handshake frames are a few hundred bytes; a larger one before authentication is refused. */
+const HANDSHAKE_MAX_FRAME_SIZE = 4096;
 
 /** Roles a peer may claim in its handshake. */
 export type PeerRole = 'gateway' | 'worker' | 'client';
@@ -60,7 +65,8 @@ export class Link {
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     this.remote = formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     this.writer = new FrameWriter(socket);
-    this.decoder = new FrameDecoder((value) => this.receive(value), options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    // Until the peer proved the secret only small handshake frames are accepted.
+    this.decoder = new FrameDecoder((value) => this.receive(value), HANDSHAKE_MAX_FRAME_SIZE);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -146,6 +152,7 @@ export class Link {
   /** Marks the handshake done and starts the heartbeat. */
   private open(): void {
     this.handshakeStep = null;
+    this.decoder.maxFrameSize = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     const interval = this.options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
     this.heartbeat = new Heartbeat(
       interval,
@@ -168,7 +175,10 @@ export class Link {
     serverRole: string,
     roles: readonly PeerRole[],
     onOpen: (link: Link) => void,
-  ): Link {
+    gate?: HandshakeGate,
+  ): Link | null {
+    const admitted = gate ? gate.admit(socket) : null;
+    if (gate && !admitted) return null;
     const link = new Link(socket, options);
     const serverNonce = newNonce();
     const timer = setTimeout(
@@ -195,6 +205,7 @@ export class Link {
       link.name = message.name.slice(0, 200);
       link.send({ cmd: Cmd.AuthOk, proof: serverProof(options.secret, message.nonce, serverNonce) });
       link.open();
+      admitted?.passed();
       onOpen(link);
     };
     link.send({ cmd: Cmd.Hello, nonce: serverNonce, role: serverRole });
