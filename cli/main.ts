@@ -136,7 +136,15 @@ program
   .command('gateway')
   .description('run a gateway: holds client WebSockets and forwards their events to business workers')
   .option('--listen <host:port>', 'public WebSocket address for clients', DEFAULT_GATEWAY_LISTEN)
-  .option('--lan-ip <ip>', 'inner address workers use to reach this gateway (never 0.0.0.0)', DEFAULT_LAN_IP)
+  .option(
+    '--lan-ip <ip>',
+    'inner address advertised to workers and encoded in client ids (never 0.0.0.0)',
+    DEFAULT_LAN_IP,
+  )
+  .option(
+    '--inner-listen <ip>',
+    'address the inner server binds to, e.g. 0.0.0.0 or :: in a container or behind NAT (default: --lan-ip)',
+  )
   .option('--inner-port <port>', 'inner TCP port for workers (0 = any free port)', integer, DEFAULT_INNER_PORT)
   .addOption(registerOption())
   .addOption(secretOption())
@@ -170,6 +178,7 @@ program
       const server = new GatewayServer({
         listen: opts.listen,
         lanIp: opts.lanIp,
+        innerListen: opts.innerListen,
         innerPort: opts.innerPort,
         register: opts.register,
         secret: opts.secret,

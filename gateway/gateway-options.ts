@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseHostPort, parseHostPortList, type HostPort } from '../shared/address.ts';
 import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
@@ -19,6 +20,13 @@ export interface GatewayOptions {
   listen?: string | HostPort;
   /** Inner address advertised to workers and encoded in client ids; an IP literal, never 0.0.0.0. @default 127.0.0.1 */
   lanIp?: string;
+  /**
+   * Address the inner server binds to, when it differs from the advertised `lanIp`: `0.0.0.0` or `::` (every
+   * interface) in a container or behind NAT, or one of several local addresses. The port is `innerPort` either
+   * way, so a NAT or container port mapping must keep the same port number. An IP literal.
+   * @default the lanIp
+   */
+  innerListen?: string;
   /** Inner TCP port for workers (0 picks a free one). @default 2900 */
   innerPort?: number;
   /** Register addresses, one or many. @default ['127.0.0.1:1236'] */
@@ -51,7 +59,10 @@ export interface GatewayOptions {
 
 export interface ResolvedGatewayOptions {
   listen: HostPort;
+  /** The advertised inner address (`lanIp`, canonical text) and port. */
   inner: HostPort;
+  /** Where the inner server binds: `innerListen` and the same port. */
+  innerListen: HostPort;
   registers: HostPort[];
   pingInterval: number;
   pingNotResponseLimit: number;
@@ -66,17 +77,19 @@ export interface ResolvedGatewayOptions {
 export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
   const listen =
     typeof options.listen === 'object' ? options.listen : parseHostPort(options.listen ?? DEFAULT_GATEWAY_LISTEN);
-  const lanIp = options.lanIp ?? DEFAULT_LAN_IP;
+  const lanIp = canonicalIp(options.lanIp ?? DEFAULT_LAN_IP);
   if (lanIp === '0.0.0.0' || lanIp === '::') {
     throw new SwitchboardError(
       ErrorCode.InvalidOption,
-      `--lan-ip ${lanIp} cannot be advertised: give this host's address that workers can reach, e.g. 10.0.0.5`,
+      `--lan-ip ${lanIp} cannot be advertised: give this host's address that workers can reach, e.g. 10.0.0.5 ` +
+        '(to accept on every interface, add --inner-listen 0.0.0.0 or ::)',
     );
   }
   const inner = {
-    host: canonicalIp(lanIp),
+    host: lanIp,
     port: checkInteger('innerPort', options.innerPort ?? DEFAULT_INNER_PORT, 0, 65535),
   };
+  const innerListen = { host: parseInnerListen(options.innerListen, inner.host), port: inner.port };
   const registers = parseHostPortList(options.register ?? DEFAULT_REGISTER_ADDRESS);
   if (registers.length === 0) {
     throw new SwitchboardError(ErrorCode.InvalidOption, 'gateway: give at least one --register address');
@@ -85,6 +98,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
   return {
     listen,
     inner,
+    innerListen,
     registers,
     pingInterval: checkInteger('pingInterval', options.pingInterval ?? DEFAULT_PING_INTERVAL, 100),
     pingNotResponseLimit: checkInteger(
@@ -97,7 +111,8 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     maxPendingEvents: checkInteger('maxPendingEvents', options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS, 1),
     maxSendBuffer: checkInteger('maxSendBuffer', options.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER, 1024),
     link: {
-      secret: resolveSecret(options.secret, [inner, ...registers], 'gateway'),
+      // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
+      secret: resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
       heartbeatInterval: options.heartbeatInterval,
@@ -105,4 +120,24 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     },
     log,
   };
+}
+
+/** The bind address: the given IP literal in canonical form, or the advertised `lanIp` when none is given. */
+function parseInnerListen(value: string | undefined, lanIp: string): string {
+  if (value === undefined || value === '') return lanIp;
+  const host = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (isIP(host) === 0) {
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `--inner-listen ${value} is not an IP address: give the address to bind, e.g. 0.0.0.0, :: or 10.0.0.5 ` +
+        '(the port is --inner-port)',
+    );
+  }
+  if (host === '0.0.0.0' && isIP(lanIp) === 6) {
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `--inner-listen 0.0.0.0 accepts IPv4 only, but --lan-ip ${lanIp} is IPv6: use --inner-listen :: instead`,
+    );
+  }
+  return canonicalIp(host);
 }
