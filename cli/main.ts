@@ -16,6 +16,7 @@ import {
 } from '../gateway/gateway-options.ts';
 import { RegisterServer } from '../register/register-server.ts';
 import { SwitchboardError } from '../shared/errors.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL, HEARTBEAT_MAX_MISSED } from '../shared/link.ts';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_LEVELS, type Logger, type LogLevel } from '../shared/logger.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { Supervisor } from './supervisor.ts';
@@ -36,6 +37,13 @@ const registerOption = () =>
   new Option('--register <addresses>', 'register address(es), comma-separated HOST:PORT').default(
     DEFAULT_REGISTER_ADDRESS,
   );
+const heartbeatOption = () =>
+  new Option(
+    '--heartbeat-interval <ms>',
+    `ms between pings on internal links; a peer silent for ${HEARTBEAT_MAX_MISSED} intervals is dropped`,
+  )
+    .argParser(integer)
+    .default(DEFAULT_HEARTBEAT_INTERVAL);
 const logLevelOption = () =>
   new Option('--log-level <level>', 'debug, info, warn, error or silent')
     .choices(LOG_LEVELS)
@@ -122,11 +130,17 @@ program
   .description('run a register: gateways announce themselves, workers and clients learn the gateways')
   .option('--listen <host:port>', 'address to listen on', DEFAULT_REGISTER_ADDRESS)
   .addOption(secretOption())
+  .addOption(heartbeatOption())
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('register', opts.logLevel);
     return runRole('register', log, async () => {
-      const server = new RegisterServer({ listen: opts.listen, secret: opts.secret, log });
+      const server = new RegisterServer({
+        listen: opts.listen,
+        secret: opts.secret,
+        heartbeatInterval: opts.heartbeatInterval,
+        log,
+      });
       await server.start();
       return server;
     });
@@ -171,6 +185,7 @@ program
     integer,
     DEFAULT_MAX_PENDING_EVENTS,
   )
+  .addOption(heartbeatOption())
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('gateway', opts.logLevel);
@@ -187,6 +202,7 @@ program
         pingData: opts.pingData,
         maxMessageSize: opts.maxMessageSize,
         maxPendingEvents: opts.maxPendingEvents,
+        heartbeatInterval: opts.heartbeatInterval,
         log,
       });
       await server.start();
@@ -202,6 +218,7 @@ program
   .addOption(secretOption())
   .option('--name <name>', 'how this worker appears in gateway logs (default: PID@HOST)')
   .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000)
+  .addOption(heartbeatOption())
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('business', opts.logLevel);
@@ -212,6 +229,7 @@ program
         secret: opts.secret,
         name: opts.name,
         queryTimeout: opts.queryTimeout,
+        heartbeatInterval: opts.heartbeatInterval,
         log,
       });
       await worker.start();

@@ -4,7 +4,7 @@ import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 
 export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:7272';
 export const DEFAULT_LAN_IP = '127.0.0.1';
@@ -52,7 +52,10 @@ export interface GatewayOptions {
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
-  /** @default 5000 ms */
+  /**
+   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
+   * side pings on its own clock, so processes may use different values. @default 5000
+   */
   heartbeatInterval?: number;
   log?: Logger;
 }
@@ -115,7 +118,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
       secret: resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
-      heartbeatInterval: options.heartbeatInterval,
+      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
       log,
     },
     log,

@@ -17,13 +17,21 @@ export interface LinkOptions {
   maxFrameSize?: number;
   /** @default 5000 ms (DEFAULT_HANDSHAKE_TIMEOUT) */
   handshakeTimeout?: number;
-  /** Ping period of an open link; it is closed after 3 periods of silence. @default 5000 ms */
+  /**
+   * Ping period of an open link. A link that received nothing for HEARTBEAT_MAX_MISSED periods is closed;
+   * silence is checked once per period, so a dead peer is noticed 3 to 4 periods after its last frame.
+   * @default 5000 ms (DEFAULT_HEARTBEAT_INTERVAL)
+   */
   heartbeatInterval?: number;
   log: Logger;
 }
 
+/** @default 5000 ms between pings on every internal link. */
 export const DEFAULT_HEARTBEAT_INTERVAL = 5000;
-const HEARTBEAT_MAX_MISSED = 3;
+/** Silent periods after which a link is closed (SB_ERR_LINK_TIMEOUT). */
+export const HEARTBEAT_MAX_MISSED = 3;
+/** The shortest heartbeat period accepted, so a busy event loop is not mistaken for a dead peer. */
+export const MIN_HEARTBEAT_INTERVAL = 50;
 
 /** Roles a peer may claim in its handshake. */
 export type PeerRole = 'gateway' | 'worker' | 'client';

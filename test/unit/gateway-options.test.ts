@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseWorkerOptions } from '../../business/worker-options.ts';
 import { parseGatewayOptions } from '../../gateway/gateway-options.ts';
+import { parseRegisterOptions } from '../../register/register-options.ts';
 import { createLogger } from '../../shared/logger.ts';
 
 const log = createLogger({}, 'silent');
@@ -42,6 +44,21 @@ describe('gateway options: bind and advertise', () => {
         { code: 'SB_ERR_INVALID_OPTION' },
         `${lanIp} ${innerListen}`,
       );
+    }
+  });
+});
+
+describe('link heartbeat period', () => {
+  it('defaults to 5 s on every role and refuses nonsense', () => {
+    const secret = 's';
+    for (const parse of [
+      (heartbeatInterval?: number) => parseGatewayOptions({ heartbeatInterval, secret, log }).link,
+      (heartbeatInterval?: number) => parseWorkerOptions({ heartbeatInterval, secret, log }).link,
+      (heartbeatInterval?: number) => parseRegisterOptions({ heartbeatInterval, secret, log }).link,
+    ]) {
+      assert.equal(parse().heartbeatInterval, 5000);
+      assert.equal(parse(250).heartbeatInterval, 250);
+      for (const bad of [0, 10, 2.5, NaN]) assert.throws(() => parse(bad), { code: 'SB_ERR_INVALID_OPTION' });
     }
   });
 });
