@@ -148,17 +148,35 @@ export class Link {
     }
   }
 
+  /**
+   * Checks now that the peer still answers: pings it and closes the link (SB_ERR_LINK_TIMEOUT) unless
+   * something arrives within one heartbeat interval. Used when a register reports the peer gone, so a dead
+   * peer is dropped without waiting for the regular heartbeat; a live one just answers the ping.
+   */
+  probe(): void {
+    if (this.isOpen) this.heartbeat?.probe(this.heartbeatInterval);
+  }
+
+  private get heartbeatInterval(): number {
+    return this.options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+  }
+
   /** Marks the handshake done and starts the heartbeat. */
   private open(): void {
     this.handshakeStep = null;
-    const interval = this.options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    const interval = this.heartbeatInterval;
     this.heartbeat = new Heartbeat(
       interval,
       HEARTBEAT_MAX_MISSED,
       () => this.send({ cmd: Cmd.Ping }),
-      () =>
+      (why) =>
         this.fail(
-          new SwitchboardError(ErrorCode.LinkTimeout, `no heartbeat for ${interval * HEARTBEAT_MAX_MISSED} ms`),
+          new SwitchboardError(
+            ErrorCode.LinkTimeout,
+            why === 'probe'
+              ? `no answer to a probe within ${interval} ms`
+              : `no heartbeat for ${interval * HEARTBEAT_MAX_MISSED} ms`,
+          ),
         ),
     );
   }
