@@ -59,11 +59,13 @@ export class Link {
   /** Messages before the link is open go to the handshake instead of `onMessage`. */
   private handshakeStep: ((msg: Message) => void) | null = null;
 
+  /** @param remote the peer's address for logs; by default the socket's, which an outgoing socket lacks at first. */
   constructor(
     readonly socket: Socket,
     private readonly options: LinkOptions,
+    remote?: string,
   ) {
-    this.remote = formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
+    this.remote = remote ?? formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     this.writer = new FrameWriter(socket);
     this.decoder = new FrameDecoder((value) => this.receive(value), options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     socket.setNoDelay(true);
@@ -240,7 +242,7 @@ export class Link {
     return new Promise((resolve, reject) => {
       const target = formatHostPort(address);
       const socket = connect({ host: address.host, port: address.port });
-      const link = new Link(socket, options);
+      const link = new Link(socket, options, target);
       const clientNonce = newNonce();
       let settled = false;
       const settle = (err?: SwitchboardError) => {
