@@ -185,9 +185,9 @@ export class GatewayDirectory {
   }
 
   /**
-   * A register no longer lists a gateway. If our link to it looks open, it is probed at once: a gateway that
-   * died or was cut off is dropped within one heartbeat interval instead of three or four, and one that is
-   * only out of touch with that register answers the probe and stays.
+   * A register no longer lists a gateway. If our link to it looks open, it is probed at once: the link to a
+   * gateway that died or was cut off closes within one heartbeat interval instead of three or four, and one
+   * that is only out of touch with that register answers the probe and stays.
    */
   private unlisted(register: number, address: string): void {
     const link = this.gateways.get(address)?.link.link;

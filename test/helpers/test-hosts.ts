@@ -150,8 +150,7 @@ export function createLab(
   fallbackReason: string | null,
   loopbackRange: readonly [number, number],
 ): TestLab {
-  const reason = fallbackReason;
-  if (reason === null) {
+  if (fallbackReason === null) {
     removeLeftovers();
     return new NamespaceLab(specs);
   }
@@ -160,5 +159,5 @@ export function createLab(
       throw new Error(`host ${name}: 127.0.0.${n} is outside 127.0.0.${loopbackRange[0]}-${loopbackRange[1]}`);
     }
   }
-  return new LoopbackLab(specs, reason);
+  return new LoopbackLab(specs, fallbackReason);
 }
