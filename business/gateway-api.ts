@@ -1,6 +1,6 @@
 import { gatewayOf } from '../shared/client-id.ts';
 import { Cmd, MAX_NAME_LENGTH, type Message, type Payload, type SessionData } from '../shared/commands.ts';
-import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { ErrorCode, hasCode, SwitchboardError } from '../shared/errors.ts';
 import { Query } from '../shared/queries.ts';
 import type { GatewayDirectory } from './gateway-directory.ts';
 
@@ -79,9 +79,10 @@ const counts = (lists: Record<string, string[]>) =>
 
 /**
  * The Gateway API: GatewayWorker's calls, same names, parameter order and meaning, camelCase and typed.
- * Sends and mutations are fire-and-forget and leave in the order they were called; queries return Promises,
- * ask the gateways in parallel, and reject (SB_ERR_QUERY_TIMEOUT, SB_ERR_GATEWAY_UNAVAILABLE) rather than
- * undercount when a gateway cannot answer.
+ * Sends and mutations are fire-and-forget and leave in the order they were called; queries return Promises.
+ * A call about one client whose gateway is gone or unreachable from this process does nothing (sends) or
+ * answers "offline" (queries). Aggregate queries ask the gateways in parallel and reject
+ * (SB_ERR_QUERY_TIMEOUT, SB_ERR_GATEWAY_UNAVAILABLE) rather than undercount when a gateway cannot answer.
  *
  * Written once over a GatewayDirectory: the worker's `Gateway` and (for other programs) a client both use it.
  */
@@ -140,12 +141,18 @@ export abstract class GatewayApi {
   ): Promise<Record<string, { uid: string | null; session: SessionData }>> {
     const gateway = ownerOf(call, clientId);
     await this.ready();
-    // A client whose gateway is gone is simply offline.
-    if (!this.directory.addresses.includes(gateway)) return {};
-    return (await this.directory.query(gateway, Query.ClientInfo, { clients })) as Record<
-      string,
-      { uid: string | null; session: SessionData }
-    >;
+    // A client whose gateway is gone, or that this process cannot reach now, is offline as far as it can tell.
+    if (!this.directory.link(gateway)) return {};
+    try {
+      return (await this.directory.query(gateway, Query.ClientInfo, { clients })) as Record<
+        string,
+        { uid: string | null; session: SessionData }
+      >;
+    } catch (err) {
+      // The link broke while we waited (the gateway died or was cut off): offline too, not an error.
+      if (hasCode(err, ErrorCode.GatewayUnavailable)) return {};
+      throw err;
+    }
   }
 
   private async askAll(q: string, args: Record<string, unknown> = {}): Promise<unknown[]> {

@@ -42,7 +42,13 @@ interface PendingQuery {
 /**
  * Every gateway a worker (or GatewayClient) knows of, learnt from all the registers, with one persistent
  * authenticated link to each. A gateway is forgotten only when our own link to it is down *and* no register
- * lists it any more: a register that just restarted and knows little never cuts a working link.
+ * lists it any more: a register that just restarted and knows little never cuts a working link. What a register
+ * said last is kept while our link to that register is down, so with every register down the known gateways
+ * stay known (and are reconnected to if they restart); a register's fresh list replaces it when it is back.
+ *
+ * A gateway that is known but not linked (our link is down or not up yet, and some register still lists it)
+ * is "unreachable": calls about one of its clients treat the client as offline, and aggregate queries reject
+ * at once with SB_ERR_GATEWAY_UNAVAILABLE rather than undercount or wait.
  */
 export class GatewayDirectory {
   private readonly gateways = new Map<string, GatewayEntry>();
@@ -169,7 +175,11 @@ export class GatewayDirectory {
     });
   }
 
-  /** Asks every known gateway in parallel; rejects if any of them cannot answer (never undercounts). */
+  /**
+   * Asks every known gateway in parallel; rejects if any of them cannot answer (never undercounts): at once
+   * with SB_ERR_GATEWAY_UNAVAILABLE for an unreachable one, after `queryTimeout` with SB_ERR_QUERY_TIMEOUT for
+   * a linked one that stays silent, or when its link breaks while we wait.
+   */
   queryAll(q: string, args: Record<string, unknown>): Promise<unknown[]> {
     this.requireGateways(q);
     return Promise.all(this.addresses.map((gateway) => this.query(gateway, q, args)));
@@ -195,7 +205,7 @@ export class GatewayDirectory {
         this.heardFromRegister = true;
         const listed = new Set(msg.addresses);
         for (const [address, entry] of this.gateways) {
-          if (!listed.has(address) && entry.listedBy.delete(register)) this.forgetIfGone(address);
+          if (!listed.has(address) && entry.listedBy.delete(register)) this.unlisted(register, address);
         }
         for (const address of listed) this.ensure(address).listedBy.add(register);
         this.stateChanged();
@@ -206,7 +216,7 @@ export class GatewayDirectory {
         return;
       case Cmd.GatewayLeft: {
         const entry = this.gateways.get(msg.address);
-        if (entry?.listedBy.delete(register)) this.forgetIfGone(msg.address);
+        if (entry?.listedBy.delete(register)) this.unlisted(register, msg.address);
         return;
       }
       default:
@@ -250,6 +260,23 @@ export class GatewayDirectory {
     };
     this.gateways.set(address, entry);
     return entry;
+  }
+
+  /**
+   * A register no longer lists a gateway. If our link to it looks open, it is probed at once: the link to a
+   * gateway that died or was cut off closes within one heartbeat interval instead of three or four, and one
+   * that is only out of touch with that register answers the probe and stays.
+   */
+  private unlisted(register: number, address: string): void {
+    const link = this.gateways.get(address)?.link.link;
+    if (link?.isOpen) {
+      this.options.link.log.debug(
+        `register ${this.registers[register]?.address} does not list gateway ${address}; checking our link`,
+        { gateway: address },
+      );
+      link.probe();
+    }
+    this.forgetIfGone(address);
   }
 
   private forgetIfGone(address: string): void {

@@ -3,7 +3,7 @@ import { parseHostPortList, type HostPort } from '../shared/address.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 import { DEFAULT_QUERY_TIMEOUT } from './gateway-directory.ts';
 import type { EventHandlers } from './event-handlers.ts';
 
@@ -24,7 +24,10 @@ export interface BusinessWorkerOptions {
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
-  /** @default 5000 ms */
+  /**
+   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
+   * side pings on its own clock, so processes may use different values. @default 5000
+   */
   heartbeatInterval?: number;
   log?: Logger;
 }
@@ -58,7 +61,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
       secret: resolveSecret(options.secret, registers, 'business'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
-      heartbeatInterval: options.heartbeatInterval,
+      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
       log,
     },
     log,

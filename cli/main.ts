@@ -20,6 +20,7 @@ import {
 } from '../gateway/gateway-options.ts';
 import { RegisterServer } from '../register/register-server.ts';
 import { SwitchboardError } from '../shared/errors.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL, HEARTBEAT_MAX_MISSED } from '../shared/link.ts';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_LEVELS, type Logger, type LogLevel } from '../shared/logger.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { Supervisor, type Role } from './supervisor.ts';
@@ -51,6 +52,13 @@ const registerOption = () =>
   new Option('--register <addresses>', 'register address(es), comma-separated HOST:PORT').default(
     DEFAULT_REGISTER_ADDRESS,
   );
+const heartbeatOption = () =>
+  new Option(
+    '--heartbeat-interval <ms>',
+    `ms between pings on internal links; a peer silent for ${HEARTBEAT_MAX_MISSED} intervals is dropped`,
+  )
+    .argParser(integer)
+    .default(DEFAULT_HEARTBEAT_INTERVAL);
 const logLevelOption = () =>
   new Option('--log-level <level>', 'debug, info, warn, error or silent')
     .choices(LOG_LEVELS)
@@ -154,6 +162,7 @@ function addLinkOptions(command: Command, listens: boolean): Command {
 
 /** The link settings of the flags added by addLinkOptions. */
 const linkFlags = (opts: Record<string, number>) => ({
+  heartbeatInterval: opts.heartbeatInterval,
   maxFrameSize: opts.maxFrameSize,
   handshakeTimeout: opts.handshakeTimeout,
   maxPendingHandshakes: opts.maxPendingHandshakes,
@@ -288,7 +297,8 @@ const registerCommand = program
   .command('register')
   .description('run a register: gateways announce themselves, workers and clients learn the gateways')
   .option('--listen <host:port>', 'address to listen on', DEFAULT_REGISTER_ADDRESS)
-  .addOption(secretOption());
+  .addOption(secretOption())
+  .addOption(heartbeatOption());
 addLinkOptions(registerCommand, true)
   .addOption(logLevelOption())
   .action((opts) => {
@@ -304,7 +314,15 @@ const gatewayCommand = program
   .command('gateway')
   .description('run a gateway: holds client WebSockets and forwards their events to business workers')
   .option('--listen <host:port>', 'public WebSocket address for clients', DEFAULT_GATEWAY_LISTEN)
-  .option('--lan-ip <ip>', 'inner address workers use to reach this gateway (never 0.0.0.0)', DEFAULT_LAN_IP)
+  .option(
+    '--lan-ip <ip>',
+    'inner address advertised to workers and encoded in client ids (never 0.0.0.0)',
+    DEFAULT_LAN_IP,
+  )
+  .option(
+    '--inner-listen <ip>',
+    'address the inner server binds to, e.g. 0.0.0.0 or :: in a container or behind NAT (default: --lan-ip)',
+  )
   .option('--inner-port <port>', 'inner TCP port for workers (0 = any free port)', integer, DEFAULT_INNER_PORT)
   .addOption(registerOption())
   .addOption(secretOption())
@@ -363,7 +381,8 @@ const gatewayCommand = program
     new Option('--slow-consumer <policy>', 'close the client (4008) or drop pushes to it')
       .choices(['close', 'drop'])
       .default('close'),
-  );
+  )
+  .addOption(heartbeatOption());
 addLinkOptions(gatewayCommand, true)
   .addOption(metricsOption())
   .addOption(countOption('gateway'))
@@ -381,6 +400,7 @@ addLinkOptions(gatewayCommand, true)
       const server = new GatewayServer({
         listen: opts.listen,
         lanIp: opts.lanIp,
+        innerListen: opts.innerListen,
         innerPort: opts.innerPort,
         register: opts.register,
         secret: opts.secret,
@@ -416,12 +436,8 @@ const businessCommand = program
   .addOption(secretOption())
   .option('--name <name>', 'how this worker appears in gateway logs (default: PID@HOST)')
   .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000)
-  .option(
-    '--slow-handler <ms>',
-    'log a warning when a handler runs longer than this',
-    integer,
-    DEFAULT_SLOW_HANDLER_MS,
-  );
+  .option('--slow-handler <ms>', 'log a warning when a handler runs longer than this', integer, DEFAULT_SLOW_HANDLER_MS)
+  .addOption(heartbeatOption());
 addLinkOptions(businessCommand, false)
   .addOption(metricsOption())
   .addOption(countOption('business worker'))

@@ -1,9 +1,10 @@
+import { isIP } from 'node:net';
 import { parseHostPort, parseHostPortList, type HostPort } from '../shared/address.ts';
 import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 
 export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:7272';
 export const DEFAULT_LAN_IP = '127.0.0.1';
@@ -23,6 +24,13 @@ export interface GatewayOptions {
   listen?: string | HostPort;
   /** Inner address advertised to workers and encoded in client ids; an IP literal, never 0.0.0.0. @default 127.0.0.1 */
   lanIp?: string;
+  /**
+   * Address the inner server binds to, when it differs from the advertised `lanIp`: `0.0.0.0` or `::` (every
+   * interface) in a container or behind NAT, or one of several local addresses. The port is `innerPort` either
+   * way, so a NAT or container port mapping must keep the same port number. An IP literal.
+   * @default the lanIp
+   */
+  innerListen?: string;
   /** Inner TCP port for workers (0 picks a free one). @default 2900 */
   innerPort?: number;
   /** Register addresses, one or many. @default ['127.0.0.1:1236'] */
@@ -61,7 +69,10 @@ export interface GatewayOptions {
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
-  /** @default 5000 ms */
+  /**
+   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
+   * side pings on its own clock, so processes may use different values. @default 5000
+   */
   heartbeatInterval?: number;
   /** Worker connections allowed mid-handshake at once on the inner port; more are dropped. @default 128 */
   maxPendingHandshakes?: number;
@@ -70,7 +81,10 @@ export interface GatewayOptions {
 
 export interface ResolvedGatewayOptions {
   listen: HostPort;
+  /** The advertised inner address (`lanIp`, canonical text) and port. */
   inner: HostPort;
+  /** Where the inner server binds: `innerListen` and the same port. */
+  innerListen: HostPort;
   registers: HostPort[];
   pingInterval: number;
   pingNotResponseLimit: number;
@@ -90,17 +104,19 @@ export interface ResolvedGatewayOptions {
 export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
   const listen =
     typeof options.listen === 'object' ? options.listen : parseHostPort(options.listen ?? DEFAULT_GATEWAY_LISTEN);
-  const lanIp = options.lanIp ?? DEFAULT_LAN_IP;
+  const lanIp = canonicalIp(options.lanIp ?? DEFAULT_LAN_IP);
   if (lanIp === '0.0.0.0' || lanIp === '::') {
     throw new SwitchboardError(
       ErrorCode.InvalidOption,
-      `--lan-ip ${lanIp} cannot be advertised: give this host's address that workers can reach, e.g. 10.0.0.5`,
+      `--lan-ip ${lanIp} cannot be advertised: give this host's address that workers can reach, e.g. 10.0.0.5 ` +
+        '(to accept on every interface, add --inner-listen 0.0.0.0 or ::)',
     );
   }
   const inner = {
-    host: canonicalIp(lanIp),
+    host: lanIp,
     port: checkInteger('innerPort', options.innerPort ?? DEFAULT_INNER_PORT, 0, 65535),
   };
+  const innerListen = { host: parseInnerListen(options.innerListen, inner.host), port: inner.port };
   const registers = parseHostPortList(options.register ?? DEFAULT_REGISTER_ADDRESS);
   if (registers.length === 0) {
     throw new SwitchboardError(ErrorCode.InvalidOption, 'gateway: give at least one --register address');
@@ -109,6 +125,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
   return {
     listen,
     inner,
+    innerListen,
     registers,
     pingInterval: checkInteger('pingInterval', options.pingInterval ?? DEFAULT_PING_INTERVAL, 100),
     pingNotResponseLimit: checkInteger(
@@ -134,10 +151,11 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
       0,
     ),
     link: {
-      secret: resolveSecret(options.secret, [inner, ...registers], 'gateway'),
+      // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
+      secret: resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
-      heartbeatInterval: options.heartbeatInterval,
+      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
       maxPendingHandshakes: options.maxPendingHandshakes,
       log,
     },
@@ -148,4 +166,24 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
 function slowConsumerPolicy(value: string): SlowConsumerPolicy {
   if (value === 'close' || value === 'drop') return value;
   throw new SwitchboardError(ErrorCode.InvalidOption, `slowConsumer must be "close" or "drop", got "${value}"`);
+}
+
+/** The bind address: the given IP literal in canonical form, or the advertised `lanIp` when none is given. */
+function parseInnerListen(value: string | undefined, lanIp: string): string {
+  if (value === undefined || value === '') return lanIp;
+  const host = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (isIP(host) === 0) {
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `--inner-listen ${value} is not an IP address: give the address to bind, e.g. 0.0.0.0, :: or 10.0.0.5 ` +
+        '(the port is --inner-port)',
+    );
+  }
+  if (host === '0.0.0.0' && isIP(lanIp) === 6) {
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `--inner-listen 0.0.0.0 accepts IPv4 only, but --lan-ip ${lanIp} is IPv6: use --inner-listen :: instead`,
+    );
+  }
+  return canonicalIp(host);
 }

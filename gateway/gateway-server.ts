@@ -73,13 +73,15 @@ export class GatewayServer {
 
   /** Starts the inner server, then the WebSocket server, then announces itself to the registers. */
   async start(): Promise<{ listen: HostPort; inner: HostPort }> {
-    const { inner, listen } = this.options;
+    const { inner, innerListen, listen } = this.options;
     await new Promise<void>((resolve, reject) => {
       this.innerServer.once('error', reject);
       // exclusive: under a supervisor each gateway owns its inner port; only the public port is shared.
-      this.innerServer.listen({ port: inner.port, host: inner.host, exclusive: true }, () => resolve());
+      this.innerServer.listen({ port: innerListen.port, host: innerListen.host, exclusive: true }, () => resolve());
     });
+    // Workers are told the advertised address; the bound port is the same (innerPort, or the one picked for 0).
     const innerBound = { host: inner.host, port: portOf(this.innerServer.address(), inner.port) };
+    const bindAddress = formatHostPort({ host: innerListen.host, port: innerBound.port });
     this.innerAddress = formatHostPort(innerBound);
     this.ids = new ClientIdFactory(innerBound);
 
@@ -123,9 +125,11 @@ export class GatewayServer {
           },
         }),
     );
-    this.log.info(`gateway listening on ws://${formatHostPort(listenBound)}, inner ${this.innerAddress}`, {
+    const bound = bindAddress === this.innerAddress ? '' : ` (bound to ${bindAddress})`;
+    this.log.info(`gateway listening on ws://${formatHostPort(listenBound)}, inner ${this.innerAddress}${bound}`, {
       listen: formatHostPort(listenBound),
       inner: this.innerAddress,
+      innerListen: bindAddress,
     });
     return { listen: listenBound, inner: innerBound };
   }

@@ -1,6 +1,6 @@
 import { parseHostPort, type HostPort } from '../shared/address.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import { checkHeartbeatInterval, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 import type { LinkOptions } from '../shared/link.ts';
 
 export interface RegisterOptions {
@@ -12,7 +12,10 @@ export interface RegisterOptions {
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
-  /** @default 5000 ms */
+  /**
+   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
+   * side pings on its own clock, so processes may use different values. @default 5000
+   */
   heartbeatInterval?: number;
   /** Connections allowed mid-handshake at once; more are dropped. @default 128 */
   maxPendingHandshakes?: number;
@@ -33,7 +36,7 @@ export function parseRegisterOptions(options: RegisterOptions = {}): ResolvedReg
       secret: resolveSecret(options.secret, [listen], 'register'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
-      heartbeatInterval: options.heartbeatInterval,
+      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
       maxPendingHandshakes: options.maxPendingHandshakes,
       log: options.log ?? createLogger({ role: 'register', pid: process.pid }),
     },

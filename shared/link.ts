@@ -20,13 +20,21 @@ export interface LinkOptions {
   handshakeTimeout?: number;
   /** Servers only: connections allowed mid-handshake at once (HandshakeGate). @default 128 */
   maxPendingHandshakes?: number;
-  /** Ping period of an open link; it is closed after 3 periods of silence. @default 5000 ms */
+  /**
+   * Ping period of an open link. A link that received nothing for HEARTBEAT_MAX_MISSED periods is closed;
+   * silence is checked once per period, so a dead peer is noticed 3 to 4 periods after its last frame.
+   * @default 5000 ms (DEFAULT_HEARTBEAT_INTERVAL)
+   */
   heartbeatInterval?: number;
   log: Logger;
 }
 
+/** @default 5000 ms between pings on every internal link. */
 export const DEFAULT_HEARTBEAT_INTERVAL = 5000;
-const HEARTBEAT_MAX_MISSED = 3;
+/** Silent periods after which a link is closed (SB_ERR_LINK_TIMEOUT). */
+export const HEARTBEAT_MAX_MISSED = 3;
+/** The shortest heartbeat period accepted, so a busy event loop is not mistaken for a dead peer. */
+export const MIN_HEARTBEAT_INTERVAL = 50;
 /** Handshake frames are a few hundred bytes; a larger one before authentication is refused. */
 const HANDSHAKE_MAX_FRAME_SIZE = 4096;
 
@@ -58,12 +66,14 @@ export class Link {
   /** Messages before the link is open go to the handshake instead of `onMessage`. */
   private handshakeStep: ((msg: Message) => void) | null = null;
 
+  /** @param remote the peer's address for logs; by default the socket's, which an outgoing socket lacks at first. */
   constructor(
     readonly socket: Socket,
     private readonly options: LinkOptions,
+    remote?: string,
   ) {
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
-    this.remote = formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
+    this.remote = remote ?? formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     this.writer = new FrameWriter(socket);
     // Until the peer proved the secret only small handshake frames are accepted.
     this.decoder = new FrameDecoder((value) => this.receive(value), HANDSHAKE_MAX_FRAME_SIZE);
@@ -149,18 +159,36 @@ export class Link {
     }
   }
 
+  /**
+   * Checks now that the peer still answers: pings it and closes the link (SB_ERR_LINK_TIMEOUT) unless
+   * something arrives within one heartbeat interval. Used when a register reports the peer gone, so a dead
+   * peer is dropped without waiting for the regular heartbeat; a live one just answers the ping.
+   */
+  probe(): void {
+    if (this.isOpen) this.heartbeat?.probe(this.heartbeatInterval);
+  }
+
+  private get heartbeatInterval(): number {
+    return this.options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+  }
+
   /** Marks the handshake done and starts the heartbeat. */
   private open(): void {
     this.handshakeStep = null;
     this.decoder.maxFrameSize = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    const interval = this.options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    const interval = this.heartbeatInterval;
     this.heartbeat = new Heartbeat(
       interval,
       HEARTBEAT_MAX_MISSED,
       () => this.send({ cmd: Cmd.Ping }),
-      () =>
+      (why) =>
         this.fail(
-          new SwitchboardError(ErrorCode.LinkTimeout, `no heartbeat for ${interval * HEARTBEAT_MAX_MISSED} ms`),
+          new SwitchboardError(
+            ErrorCode.LinkTimeout,
+            why === 'probe'
+              ? `no answer to a probe within ${interval} ms`
+              : `no heartbeat for ${interval * HEARTBEAT_MAX_MISSED} ms`,
+          ),
         ),
     );
   }
@@ -228,7 +256,7 @@ export class Link {
     return new Promise((resolve, reject) => {
       const target = formatHostPort(address);
       const socket = connect({ host: address.host, port: address.port });
-      const link = new Link(socket, options);
+      const link = new Link(socket, options, target);
       const clientNonce = newNonce();
       let settled = false;
       const settle = (err?: SwitchboardError) => {
