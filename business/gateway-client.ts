@@ -1,3 +1,4 @@
+import type { LinkTls } from '../shared/link-tls.ts';
 import { hostname } from 'node:os';
 import { parseHostPortList } from '../shared/address.ts';
 import type { Message } from '../shared/commands.ts';
@@ -23,6 +24,8 @@ export interface GatewayClientOptions {
   connectTimeout?: number;
   /** @default 5000 ms */
   heartbeatInterval?: number;
+  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
+  tls?: LinkTls;
   /** Where to log; JSON lines on stderr by default, warnings and errors only. */
   log?: Logger;
 }
@@ -66,6 +69,7 @@ export class GatewayClient extends GatewayApi {
       link: {
         secret: resolveSecret(options.secret, registers, 'GatewayClient'),
         heartbeatInterval: options.heartbeatInterval,
+        tls: options.tls,
         log: this.log,
       },
     });

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { parseHostPortList, type HostPort } from '../shared/address.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
+import type { LinkTls } from '../shared/link-tls.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 import { DEFAULT_QUERY_TIMEOUT } from './gateway-directory.ts';
@@ -29,6 +30,8 @@ export interface BusinessWorkerOptions {
    * side pings on its own clock, so processes may use different values. @default 5000
    */
   heartbeatInterval?: number;
+  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
+  tls?: LinkTls;
   log?: Logger;
 }
 
@@ -62,6 +65,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
       heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
+      tls: options.tls,
       log,
     },
     log,

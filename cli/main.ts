@@ -25,6 +25,7 @@ import { createLogger, DEFAULT_LOG_LEVEL, LOG_LEVELS, type Logger, type LogLevel
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { Supervisor, type Role } from './supervisor.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../shared/codec.ts';
+import { loadLinkTls, type LinkTlsFiles } from '../shared/link-tls.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import { DEFAULT_MAX_PENDING_HANDSHAKES } from '../shared/handshake-gate.ts';
 import { reportToSupervisor } from './child-ipc.ts';
@@ -147,6 +148,9 @@ const apiTokenOption = () =>
 /** Flags for the internal links of a role (its listener's limits, where it has one). */
 function addLinkOptions(command: Command, listens: boolean): Command {
   command
+    .option('--tls-cert <file>', "TLS on internal links: this process's certificate (PEM), with --tls-key and --tls-ca")
+    .option('--tls-key <file>', "TLS on internal links: the certificate's private key (PEM)")
+    .option('--tls-ca <file>', "TLS on internal links: the cluster CA that signed every process's certificate")
     .option('--max-frame-size <bytes>', 'largest internal frame accepted', integer, DEFAULT_MAX_FRAME_SIZE)
     .option('--handshake-timeout <ms>', 'time a peer has to prove the secret', integer, DEFAULT_HANDSHAKE_TIMEOUT);
   if (listens) {
@@ -161,7 +165,8 @@ function addLinkOptions(command: Command, listens: boolean): Command {
 }
 
 /** The link settings of the flags added by addLinkOptions. */
-const linkFlags = (opts: Record<string, number>) => ({
+const linkFlags = (opts: Record<string, number> & LinkTlsFiles) => ({
+  tls: loadLinkTls(opts),
   heartbeatInterval: opts.heartbeatInterval,
   maxFrameSize: opts.maxFrameSize,
   handshakeTimeout: opts.handshakeTimeout,
@@ -468,7 +473,7 @@ addLinkOptions(businessCommand, false)
     });
   });
 
-program
+const apiCommand = program
   .command('api')
   .description('run the HTTP push API: the Gateway calls as JSON over HTTP, for programs in any language')
   .option('--listen <host:port>', 'address of the HTTP server', DEFAULT_API_LISTEN)
@@ -480,7 +485,8 @@ program
   .addOption(registerOption())
   .addOption(secretOption())
   .option('--max-body <bytes>', 'largest request body; larger gets 413', integer, DEFAULT_MAX_BODY)
-  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000)
+  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000);
+addLinkOptions(apiCommand, false)
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('api', opts.logLevel);
@@ -492,6 +498,7 @@ program
         secret: opts.secret,
         maxBody: opts.maxBody,
         queryTimeout: opts.queryTimeout,
+        tls: loadLinkTls(opts),
         name: `api ${process.pid}`,
         log,
       });

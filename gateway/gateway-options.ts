@@ -3,6 +3,7 @@ import { parseHostPort, parseHostPortList, type HostPort } from '../shared/addre
 import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
+import type { LinkTls } from '../shared/link-tls.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 
@@ -76,6 +77,8 @@ export interface GatewayOptions {
   heartbeatInterval?: number;
   /** Worker connections allowed mid-handshake at once on the inner port; more are dropped. @default 128 */
   maxPendingHandshakes?: number;
+  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
+  tls?: LinkTls;
   log?: Logger;
 }
 
@@ -156,6 +159,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
       heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
+      tls: options.tls,
       maxPendingHandshakes: options.maxPendingHandshakes,
       log,
     },

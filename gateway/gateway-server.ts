@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { formatHostPort, type HostPort } from '../shared/address.ts';
 import { ClientIdFactory } from '../shared/client-id.ts';
 import { Cmd, cmdName, type ClientRequest, type Message, type Payload } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { Link } from '../shared/link.ts';
-import { DEFAULT_MAX_PENDING_HANDSHAKES, HandshakeGate } from '../shared/handshake-gate.ts';
+import { createLinkListener } from '../shared/link-server.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
 import { ClientRegistry, ClientState } from './client-registry.ts';
@@ -56,14 +56,16 @@ export class GatewayServer {
     this.options = parseGatewayOptions(options);
     this.admission = new Admission(this.options);
     this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
-    const gate = new HandshakeGate(this.options.link.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, this.log);
-    this.innerServer = createServer((socket) => {
-      const roles = ['worker', 'client'] as const;
-      const link = Link.accept(socket, this.options.link, 'gateway', roles, (l) => this.peerOpened(l), gate);
-      if (!link) return;
-      this.innerLinks.add(link);
-      link.onClose = () => this.innerLinks.delete(link);
-    });
+    this.innerServer = createLinkListener(
+      this.options.link,
+      'gateway',
+      ['worker', 'client'],
+      (link) => {
+        this.innerLinks.add(link);
+        link.onClose = () => this.innerLinks.delete(link);
+      },
+      (link) => this.peerOpened(link),
+    );
   }
 
   /** The inner address workers use, `host:port`; client ids encode it. */

@@ -2,6 +2,7 @@ import { parseHostPort, type HostPort } from '../shared/address.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { checkHeartbeatInterval, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 import type { LinkOptions } from '../shared/link.ts';
+import type { LinkTls } from '../shared/link-tls.ts';
 
 export interface RegisterOptions {
   /** Address to listen on for gateways, workers and clients. @default 127.0.0.1:1236 */
@@ -19,6 +20,8 @@ export interface RegisterOptions {
   heartbeatInterval?: number;
   /** Connections allowed mid-handshake at once; more are dropped. @default 128 */
   maxPendingHandshakes?: number;
+  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
+  tls?: LinkTls;
   log?: Logger;
 }
 
@@ -37,6 +40,7 @@ export function parseRegisterOptions(options: RegisterOptions = {}): ResolvedReg
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
       heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
+      tls: options.tls,
       maxPendingHandshakes: options.maxPendingHandshakes,
       log: options.log ?? createLogger({ role: 'register', pid: process.pid }),
     },

@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.ts';
 import { Cmd, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
-import { Link } from '../shared/link.ts';
-import { DEFAULT_MAX_PENDING_HANDSHAKES, HandshakeGate } from '../shared/handshake-gate.ts';
+import type { Link } from '../shared/link.ts';
+import { createLinkListener } from '../shared/link-server.ts';
 import { parseRegisterOptions, type RegisterOptions, type ResolvedRegisterOptions } from './register-options.ts';
 
 /**
@@ -20,15 +20,17 @@ export class RegisterServer {
 
   constructor(options: RegisterOptions = {}) {
     this.options = parseRegisterOptions(options);
-    const { link: linkOptions } = this.options;
-    const gate = new HandshakeGate(linkOptions.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, linkOptions.log);
-    this.server = createServer((socket) => {
-      const roles = ['gateway', 'worker', 'client'] as const;
-      const link = Link.accept(socket, linkOptions, 'register', roles, (l) => this.opened(l), gate);
-      if (!link) return;
-      this.links.add(link);
-      link.onClose = () => this.closed(link);
-    });
+    const roles = ['gateway', 'worker', 'client'] as const;
+    this.server = createLinkListener(
+      this.options.link,
+      'register',
+      roles,
+      (link) => {
+        this.links.add(link);
+        link.onClose = () => this.closed(link);
+      },
+      (link) => this.opened(link),
+    );
   }
 
   /** The gateway addresses currently announced, without duplicates. */

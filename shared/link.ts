@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { formatHostPort, type HostPort } from './address.ts';
 import { Cmd, cmdName, parseMessage, type Message } from './commands.ts';
 import { ErrorCode, SwitchboardError } from './errors.ts';
@@ -6,6 +6,7 @@ import { FrameDecoder } from './frame-decoder.ts';
 import { FrameWriter } from './frame-encoder.ts';
 import { clientProof, DEFAULT_HANDSHAKE_TIMEOUT, newNonce, proofMatches, serverProof } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { connectLinkSocket, type LinkTls } from './link-tls.ts';
 import type { HandshakeGate } from './handshake-gate.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from './codec.ts';
@@ -18,6 +19,8 @@ export interface LinkOptions {
   maxFrameSize?: number;
   /** @default 5000 ms (DEFAULT_HANDSHAKE_TIMEOUT) */
   handshakeTimeout?: number;
+  /** TLS on internal links (see link-tls.ts); plain TCP when absent. */
+  tls?: LinkTls;
   /** Servers only: connections allowed mid-handshake at once (HandshakeGate). @default 128 */
   maxPendingHandshakes?: number;
   /**
@@ -255,7 +258,7 @@ export class Link {
   ): Promise<Link> {
     return new Promise((resolve, reject) => {
       const target = formatHostPort(address);
-      const socket = connect({ host: address.host, port: address.port });
+      const socket = connectLinkSocket(address.host, address.port, options.tls);
       const link = new Link(socket, options, target);
       const clientNonce = newNonce();
       let settled = false;
