@@ -16,3 +16,7 @@ export type { RegisterOptions } from './register/register-options.ts';
 export type { ClientRequest } from './shared/commands.ts';
 export { ErrorCode, SwitchboardError, hasCode } from './shared/errors.ts';
 export { createLogger, type Logger, type LogLevel } from './shared/logger.ts';
+export { GatewayClient, type GatewayClientOptions } from './business/gateway-client.ts';
+export type { SendCall } from './business/gateway-api.ts';
+export { HttpApiServer } from './api/http-api-server.ts';
+export type { HttpApiOptions } from './api/api-options.ts';

@@ -4,6 +4,7 @@ import { runtime, sessionSnapshot, type Context, type EventScope } from './conte
 import { loadEventHandlers, type EventHandlers, type WorkerInfo } from './event-handlers.ts';
 import { GatewayDirectory } from './gateway-directory.ts';
 import { parseWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './worker-options.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
 
 type ClientEvent = Extract<Message, { cmd: typeof Cmd.EvConnect | typeof Cmd.EvMessage | typeof Cmd.EvClose }>;
 
@@ -18,6 +19,16 @@ export class BusinessWorker {
   private directory: GatewayDirectory | null = null;
   /** Events being handled now. */
   inFlight = 0;
+  /** Events handled, and the time their handlers took, since start (for `switchboard status`). */
+  eventsHandled = 0;
+  handlerMs = 0;
+  readonly metrics = new WorkerMetrics(
+    () => this.inFlight,
+    () => (this.directory ? [...this.directory.openLinks()].length : 0),
+  );
+  /** Events wait for onWorkerStart to finish. */
+  private started: Promise<void> = Promise.resolve();
+  private draining: { pending: Set<string>; done: () => void } | null = null;
 
   constructor(options: BusinessWorkerOptions = {}) {
     this.options = parseWorkerOptions(options);
@@ -38,11 +49,73 @@ export class BusinessWorker {
       name: this.options.name,
       queryTimeout: this.options.queryTimeout,
       onEvent: (msg, link, gateway) => void this.handle(msg as ClientEvent, link, gateway),
+      onGatewayOpen: (_gateway, link) => {
+        // A gateway that appears while we drain must not start routing to us.
+        if (this.draining) link.send({ cmd: Cmd.WorkerDraining });
+      },
+      onDrained: (gateway) => this.drainedBy(gateway),
+      onGatewayClose: (gateway) => this.drainedBy(gateway),
     });
     this.directory = directory;
     runtime.directory = directory;
-    await this.handlers.onWorkerStart?.(this.info);
+    // The Gateway API works inside onWorkerStart; client events wait until it has finished.
+    this.started = Promise.resolve(this.handlers.onWorkerStart?.(this.info)).then(() => {});
+    await this.started;
     log.info(`business worker started`, { events: typeof events === 'string' ? events : '(functions)' });
+  }
+
+  /** Resolves once every known gateway is linked (or `timeoutMs` passed). */
+  async linked(timeoutMs: number): Promise<void> {
+    await this.directory?.whenReady(timeoutMs);
+  }
+
+  /**
+   * Leaves without losing anything: tells every gateway to send no new events, waits until each reports that
+   * none of ours is in flight (our EventDone for each arrived, so every handler finished and its sends were
+   * written first), then stops. Gateways route this worker's clients to the other workers meanwhile, or hold
+   * their events while there is none.
+   */
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const directory = this.directory;
+    if (!directory || this.draining) return;
+    const pending = new Set<string>();
+    const done = new Promise<void>((resolve) => {
+      this.draining = { pending, done: resolve };
+    });
+    for (const gateway of directory.addresses) {
+      const link = directory.link(gateway);
+      if (!link) continue;
+      pending.add(gateway);
+      link.send({ cmd: Cmd.WorkerDraining });
+    }
+    this.options.log.info(`draining: waiting for ${pending.size} gateway(s)`);
+    if (pending.size === 0) this.draining!.done();
+    const timer = setTimeout(() => {
+      this.options.log.warn(`drain timed out after ${timeoutMs} ms; ${this.inFlight} event(s) still running`);
+      this.draining?.done();
+    }, timeoutMs);
+    await done;
+    clearTimeout(timer);
+    // Handlers for a gateway whose link broke meanwhile may still run: give them the same deadline.
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await this.stop();
+  }
+
+  private drainedBy(gateway: string): void {
+    const draining = this.draining;
+    if (!draining || !draining.pending.delete(gateway)) return;
+    if (draining.pending.size === 0) draining.done();
+  }
+
+  /** Figures for `switchboard status`. */
+  stats(): Record<string, number> {
+    return {
+      inFlight: this.inFlight,
+      eventsHandled: this.eventsHandled,
+      handlerMs: this.handlerMs,
+      gateways: this.directory ? [...this.directory.openLinks()].length : 0,
+    };
   }
 
   async stop(): Promise<void> {
@@ -51,9 +124,10 @@ export class BusinessWorker {
     } catch (error) {
       this.options.log.error('onWorkerStop failed', { error });
     }
-    this.directory?.stop();
-    if (runtime.directory === this.directory) runtime.directory = null;
+    const directory = this.directory;
     this.directory = null;
+    if (runtime.directory === directory) runtime.directory = null;
+    await directory?.stop();
   }
 
   private async handle(msg: ClientEvent, link: Link, gateway: string): Promise<void> {
@@ -64,13 +138,15 @@ export class BusinessWorker {
       clientId,
       event,
       session: msg.session,
-      uid: msg.cmd === Cmd.EvConnect ? null : msg.uid,
+      uid: msg.cmd === Cmd.EvConnect ? null : (msg.uid ?? null),
       gateway,
       ...(msg.cmd === Cmd.EvConnect ? { request: msg.request as unknown as Context['request'] } : {}),
     };
     const scope: EventScope = { ctx, baseline: sessionSnapshot(msg.session) };
     this.inFlight++;
+    const startedAt = performance.now();
     try {
+      await this.started;
       await runtime.events.run(scope, () => {
         switch (msg.cmd) {
           case Cmd.EvConnect:
@@ -82,6 +158,7 @@ export class BusinessWorker {
         }
       });
     } catch (error) {
+      this.metrics.handlerErrors.inc({ event });
       this.options.log.error(`on${event[0]!.toUpperCase()}${event.slice(1)} threw for client ${clientId}`, {
         client: clientId,
         event,
@@ -89,9 +166,25 @@ export class BusinessWorker {
       });
     } finally {
       this.inFlight--;
+      this.observe(event, clientId, performance.now() - startedAt);
     }
     if (event !== 'close') this.writeBackSession(scope, link);
     link.send({ cmd: Cmd.EventDone, client: clientId });
+  }
+
+  private observe(event: Context['event'], clientId: string, ms: number): void {
+    this.eventsHandled++;
+    this.handlerMs += ms;
+    this.metrics.events.inc({ event });
+    this.metrics.handlerSeconds.observe({ event }, ms / 1000);
+    if (ms > this.options.slowHandlerMs) {
+      this.metrics.slowHandlers.inc();
+      this.options.log.warn(`slow handler: on${event[0]!.toUpperCase()}${event.slice(1)} took ${Math.round(ms)} ms`, {
+        client: clientId,
+        event,
+        ms: Math.round(ms),
+      });
+    }
   }
 
   /** Sends the session back when the handler changed it, ahead of EventDone on the same link. */

@@ -1,6 +1,6 @@
 import { gatewayOf } from '../shared/client-id.ts';
 import { Cmd, MAX_NAME_LENGTH, type Message, type Payload, type SessionData } from '../shared/commands.ts';
-import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { ErrorCode, hasCode, SwitchboardError } from '../shared/errors.ts';
 import { Query } from '../shared/queries.ts';
 import type { GatewayDirectory } from './gateway-directory.ts';
 
@@ -25,6 +25,26 @@ function name(call: string, label: string, value: unknown): string {
 function nameList(call: string, label: string, value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).map((v) => name(call, label, v));
 }
+
+/** The inner address of the gateway that owns a client id; SB_ERR_INVALID_ARGUMENT if it is not one. */
+function ownerOf(call: string, clientId: unknown): string {
+  const gateway = gatewayOf(name(call, 'clientId', clientId));
+  if (gateway === null) invalid(call, `"${String(clientId).slice(0, 80)}" is not a Switchboard client id`);
+  return gateway;
+}
+
+/** A message and where it goes: one gateway's inner address, or null for every gateway. */
+type Route = [gateway: string | null, message: Message];
+
+/** The calls that send data to clients, and whose deliveries can be counted. */
+export type SendCall = 'sendToClient' | 'sendToUid' | 'sendToGroup' | 'sendToAll';
+
+const PLANS = {
+  sendToClient: 'planSendToClient',
+  sendToUid: 'planSendToUid',
+  sendToGroup: 'planSendToGroup',
+  sendToAll: 'planSendToAll',
+} as const;
 
 function payload(call: string, data: unknown): Payload {
   if (typeof data === 'string' || data instanceof Uint8Array) return data;
@@ -59,9 +79,10 @@ const counts = (lists: Record<string, string[]>) =>
 
 /**
  * The Gateway API: GatewayWorker's calls, same names, parameter order and meaning, camelCase and typed.
- * Sends and mutations are fire-and-forget and leave in the order they were called; queries return Promises,
- * ask the gateways in parallel, and reject (SB_ERR_QUERY_TIMEOUT, SB_ERR_GATEWAY_UNAVAILABLE) rather than
- * undercount when a gateway cannot answer.
+ * Sends and mutations are fire-and-forget and leave in the order they were called; queries return Promises.
+ * A call about one client whose gateway is gone or unreachable from this process does nothing (sends) or
+ * answers "offline" (queries). Aggregate queries ask the gateways in parallel and reject
+ * (SB_ERR_QUERY_TIMEOUT, SB_ERR_GATEWAY_UNAVAILABLE) rather than undercount when a gateway cannot answer.
  *
  * Written once over a GatewayDirectory: the worker's `Gateway` and (for other programs) a client both use it.
  */
@@ -70,17 +91,47 @@ export abstract class GatewayApi {
 
   // ---- routing -----------------------------------------------------------------------------------------
 
-  /** Sends to the one gateway that owns `clientId`; quietly nothing when that gateway is not linked. */
-  private toOwner(call: string, clientId: unknown, message: Message): void {
-    const gateway = gatewayOf(name(call, 'clientId', clientId));
-    if (gateway === null) invalid(call, `"${String(clientId).slice(0, 80)}" is not a Switchboard client id`);
-    this.directory.link(gateway)?.send(message);
-  }
-
-  private toAll(call: string, message: Message): void {
+  /**
+   * Hands one message to a gateway (or, with `gateway` null, to every gateway). Every send and mutation passes
+   * here, so a subclass can hold them until the gateways are known (GatewayClient). A gateway that is not
+   * linked is skipped quietly: its clients are gone.
+   */
+  protected route(call: string, gateway: string | null, message: Message): void {
     const { directory } = this;
+    if (gateway !== null) {
+      directory.link(gateway)?.send(message);
+      return;
+    }
     directory.requireGateways(call);
     for (const link of directory.openLinks()) link.send(message);
+  }
+
+  /** Resolves once queries can be asked; a worker always can. */
+  protected ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private toOwner(call: string, clientId: unknown, message: Message): void {
+    this.route(call, ownerOf(call, clientId), message);
+  }
+
+  /**
+   * Runs one of the send calls and resolves with the number of client connections the data was handed to
+   * (summed over the gateways, which each report their count). Rejects like a query when a gateway that had to
+   * be asked cannot answer.
+   */
+  protected async countDeliveries<K extends SendCall>(call: K, args: Parameters<GatewayApi[K]>): Promise<number> {
+    const routes = (this[PLANS[call]] as (...a: unknown[]) => Route[]).apply(this, args);
+    await this.ready();
+    const { directory } = this;
+    const counts: Promise<unknown>[] = [];
+    for (const [gateway, message] of routes) {
+      if (gateway === null) directory.requireGateways(call);
+      const targets = gateway === null ? directory.addresses : directory.addresses.includes(gateway) ? [gateway] : [];
+      for (const target of targets)
+        counts.push(directory.request(target, call, (id) => ({ ...message, id }) as Message));
+    }
+    return sum(await Promise.all(counts));
   }
 
   private async askOwner(
@@ -88,18 +139,24 @@ export abstract class GatewayApi {
     clientId: unknown,
     clients: string[],
   ): Promise<Record<string, { uid: string | null; session: SessionData }>> {
-    const id = name(call, 'clientId', clientId);
-    const gateway = gatewayOf(id);
-    if (gateway === null) invalid(call, `"${id.slice(0, 80)}" is not a Switchboard client id`);
-    // A client whose gateway is gone is simply offline.
-    if (!this.directory.addresses.includes(gateway)) return {};
-    return (await this.directory.query(gateway, Query.ClientInfo, { clients })) as Record<
-      string,
-      { uid: string | null; session: SessionData }
-    >;
+    const gateway = ownerOf(call, clientId);
+    await this.ready();
+    // A client whose gateway is gone, or that this process cannot reach now, is offline as far as it can tell.
+    if (!this.directory.link(gateway)) return {};
+    try {
+      return (await this.directory.query(gateway, Query.ClientInfo, { clients })) as Record<
+        string,
+        { uid: string | null; session: SessionData }
+      >;
+    } catch (err) {
+      // The link broke while we waited (the gateway died or was cut off): offline too, not an error.
+      if (hasCode(err, ErrorCode.GatewayUnavailable)) return {};
+      throw err;
+    }
   }
 
-  private askAll(q: string, args: Record<string, unknown> = {}): Promise<unknown[]> {
+  private async askAll(q: string, args: Record<string, unknown> = {}): Promise<unknown[]> {
+    await this.ready();
     return this.directory.queryAll(q, args);
   }
 
@@ -107,25 +164,17 @@ export abstract class GatewayApi {
 
   /** Sends `data` to one client. Queued, not "delivered": a client that is gone is skipped. */
   sendToClient(clientId: string, data: SendData): void {
-    const call = 'sendToClient';
-    this.toOwner(call, clientId, { cmd: Cmd.SendToClients, clients: [clientId], data: payload(call, data) });
+    this.routeAll('sendToClient', this.planSendToClient(clientId, data));
   }
 
   /** Sends to every device bound to `uid` (or to each of several uids), on every gateway. */
   sendToUid(uid: Name | Name[], data: SendData): void {
-    const call = 'sendToUid';
-    const uids = nameList(call, 'uid', uid);
-    if (uids.length === 0) return;
-    this.toAll(call, { cmd: Cmd.SendToUids, uids, data: payload(call, data) });
+    this.routeAll('sendToUid', this.planSendToUid(uid, data));
   }
 
   /** Sends to every member of a group (or of several; a member of two gets one copy), except `exclude`. */
   sendToGroup(group: Name | Name[], data: SendData, exclude?: string | string[] | null): void {
-    const call = 'sendToGroup';
-    const groups = nameList(call, 'group', group);
-    if (groups.length === 0) return;
-    const excluded = exclude == null ? [] : nameList(call, 'exclude', exclude);
-    this.toAll(call, { cmd: Cmd.SendToGroups, groups, data: payload(call, data), exclude: excluded });
+    this.routeAll('sendToGroup', this.planSendToGroup(group, data, exclude));
   }
 
   /**
@@ -133,13 +182,38 @@ export abstract class GatewayApi {
    * With `clientIds`, each gateway gets only its own ids.
    */
   sendToAll(data: SendData, clientIds?: string[] | null, exclude?: string | string[] | null): void {
+    this.routeAll('sendToAll', this.planSendToAll(data, clientIds, exclude));
+  }
+
+  private routeAll(call: string, routes: Route[]): void {
+    for (const [gateway, message] of routes) this.route(call, gateway, message);
+  }
+
+  private planSendToClient(clientId: string, data: SendData): Route[] {
+    const call = 'sendToClient';
+    const message: Message = { cmd: Cmd.SendToClients, clients: [clientId], data: payload(call, data) };
+    return [[ownerOf(call, clientId), message]];
+  }
+
+  private planSendToUid(uid: Name | Name[], data: SendData): Route[] {
+    const call = 'sendToUid';
+    const uids = nameList(call, 'uid', uid);
+    return uids.length === 0 ? [] : [[null, { cmd: Cmd.SendToUids, uids, data: payload(call, data) }]];
+  }
+
+  private planSendToGroup(group: Name | Name[], data: SendData, exclude?: string | string[] | null): Route[] {
+    const call = 'sendToGroup';
+    const groups = nameList(call, 'group', group);
+    if (groups.length === 0) return [];
+    const excluded = exclude == null ? [] : nameList(call, 'exclude', exclude);
+    return [[null, { cmd: Cmd.SendToGroups, groups, data: payload(call, data), exclude: excluded }]];
+  }
+
+  private planSendToAll(data: SendData, clientIds?: string[] | null, exclude?: string | string[] | null): Route[] {
     const call = 'sendToAll';
     const out = payload(call, data);
     const excluded = exclude == null ? [] : nameList(call, 'exclude', exclude);
-    if (clientIds == null) {
-      this.toAll(call, { cmd: Cmd.SendToAll, data: out, exclude: excluded });
-      return;
-    }
+    if (clientIds == null) return [[null, { cmd: Cmd.SendToAll, data: out, exclude: excluded }]];
     const skip = new Set(excluded);
     const byGateway = new Map<string, string[]>();
     for (const id of nameList(call, 'clientIds', clientIds)) {
@@ -149,9 +223,7 @@ export abstract class GatewayApi {
       if (list) list.push(id);
       else byGateway.set(gateway, [id]);
     }
-    for (const [gateway, clients] of byGateway) {
-      this.directory.link(gateway)?.send({ cmd: Cmd.SendToClients, clients, data: out });
-    }
+    return [...byGateway].map(([gateway, clients]) => [gateway, { cmd: Cmd.SendToClients, clients, data: out }]);
   }
 
   /** Sends a last message (if given), then closes the client normally (1000). */
@@ -195,7 +267,7 @@ export abstract class GatewayApi {
 
   /** Dissolves a group on every gateway (its members stay connected). */
   ungroup(group: Name): void {
-    this.toAll('ungroup', { cmd: Cmd.Ungroup, group: name('ungroup', 'group', group) });
+    this.route('ungroup', null, { cmd: Cmd.Ungroup, group: name('ungroup', 'group', group) });
   }
 
   /** Replaces a client's session. */

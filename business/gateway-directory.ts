@@ -1,4 +1,4 @@
-import { parseHostPort, type HostPort } from '../shared/address.ts';
+import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.ts';
 import { Cmd, cmdName, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { Link, LinkOptions, PeerRole } from '../shared/link.ts';
@@ -17,13 +17,19 @@ export interface DirectoryOptions {
   /** Client events from gateways (workers only). */
   onEvent?: (msg: Message, link: Link, gateway: string) => void;
   /** A link to a gateway was (re)established. */
-  onGatewayOpen?: (gateway: string) => void;
+  onGatewayOpen?: (gateway: string, link: Link) => void;
+  /** A gateway has no event of ours in flight any more, after we said we are draining. */
+  onDrained?: (gateway: string) => void;
+  /** Our link to a gateway broke. */
+  onGatewayClose?: (gateway: string) => void;
 }
 
 /** One known gateway: our link to it, and which registers currently list it. */
 interface GatewayEntry {
   link: PersistentLink;
   listedBy: Set<number>;
+  /** The first connection attempt has succeeded or failed. */
+  tried: boolean;
 }
 
 interface PendingQuery {
@@ -36,15 +42,23 @@ interface PendingQuery {
 /**
  * Every gateway a worker (or GatewayClient) knows of, learnt from all the registers, with one persistent
  * authenticated link to each. A gateway is forgotten only when our own link to it is down *and* no register
- * lists it any more: a register that just restarted and knows little never cuts a working link.
+ * lists it any more: a register that just restarted and knows little never cuts a working link. What a register
+ * said last is kept while our link to that register is down, so with every register down the known gateways
+ * stay known (and are reconnected to if they restart); a register's fresh list replaces it when it is back.
+ *
+ * A gateway that is known but not linked (our link is down or not up yet, and some register still lists it)
+ * is "unreachable": calls about one of its clients treat the client as offline, and aggregate queries reject
+ * at once with SB_ERR_GATEWAY_UNAVAILABLE rather than undercount or wait.
  */
 export class GatewayDirectory {
   private readonly gateways = new Map<string, GatewayEntry>();
   private readonly registers: PersistentLink[];
   private readonly pending = new Map<number, PendingQuery>();
   private nextQueryId = 1;
-  /** Some register has sent its list: an empty directory then means "no gateways", not "don't know yet". */
+  /** Some register has sent its list. */
   private heardFromRegister = false;
+  /** Callers of whenReady waiting for the state to change. */
+  private readyWaiters: (() => void)[] = [];
 
   constructor(private readonly options: DirectoryOptions) {
     this.registers = options.registers.map(
@@ -73,22 +87,76 @@ export class GatewayDirectory {
     for (const entry of this.gateways.values()) if (entry.link.link?.isOpen) yield entry.link.link;
   }
 
-  /** Throws SB_ERR_NO_GATEWAY while no gateway is known and no register has answered. */
+  /** Throws SB_ERR_NO_GATEWAY, saying what is missing, when no gateway is known. */
   requireGateways(call: string): void {
-    if (this.gateways.size > 0 || this.heardFromRegister) return;
-    const where = this.options.registers.map((r) => `${r.host}:${r.port}`).join(', ');
+    if (this.gateways.size > 0) return;
+    const where = this.options.registers.map((r) => formatHostPort(r)).join(', ');
     throw new SwitchboardError(
       ErrorCode.NoGateway,
-      `${call}: no gateway is known yet; check that the register (${where}) is running and reachable with the same secret`,
+      this.heardFromRegister
+        ? `${call}: no gateway is running: the register (${where}) lists none; start a gateway with --register ${where}`
+        : `${call}: no gateway is known: no register (${where}) has answered; check that it runs and that every process has the same secret`,
     );
+  }
+
+  /** Some register answered and every gateway it listed has been tried once. */
+  get isReady(): boolean {
+    if (!this.heardFromRegister) return false;
+    for (const entry of this.gateways.values()) if (!entry.tried) return false;
+    return true;
+  }
+
+  /**
+   * Resolves once the gateways are known (see isReady) and at least one is linked; rejects with
+   * SB_ERR_NO_GATEWAY after `timeoutMs`, saying what is missing.
+   */
+  whenReady(timeoutMs: number): Promise<void> {
+    const done = () => this.isReady && this.gateways.size > 0;
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!done()) return void this.readyWaiters.push(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== check);
+        try {
+          this.requireGateways(`waited ${timeoutMs} ms`);
+          reject(
+            new SwitchboardError(
+              ErrorCode.GatewayUnavailable,
+              `no gateway could be reached within ${timeoutMs} ms: ${this.addresses.join(', ')}`,
+            ),
+          );
+        } catch (err) {
+          reject(err);
+        }
+      }, timeoutMs);
+      this.readyWaiters.push(check);
+    });
+  }
+
+  private stateChanged(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   /** Asks one gateway; rejects with a coded error naming it if it is not linked or does not answer in time. */
   query(gateway: string, q: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.request(gateway, q, (id) => ({ cmd: Cmd.Query, id, q, args }));
+  }
+
+  /**
+   * Sends the message `build(id)` to one gateway and resolves with the value of its QueryResult for that id.
+   * `what` names the request in errors.
+   */
+  request(gateway: string, what: string, build: (id: number) => Message): Promise<unknown> {
     const link = this.link(gateway);
     if (!link) {
       return Promise.reject(
-        new SwitchboardError(ErrorCode.GatewayUnavailable, `gateway ${gateway} is not connected (query ${q})`),
+        new SwitchboardError(ErrorCode.GatewayUnavailable, `gateway ${gateway} is not connected (${what})`),
       );
     }
     const id = this.nextQueryId++;
@@ -98,24 +166,28 @@ export class GatewayDirectory {
         reject(
           new SwitchboardError(
             ErrorCode.QueryTimeout,
-            `gateway ${gateway} did not answer ${q} within ${this.options.queryTimeout} ms`,
+            `gateway ${gateway} did not answer ${what} within ${this.options.queryTimeout} ms`,
           ),
         );
       }, this.options.queryTimeout);
       this.pending.set(id, { gateway, resolve, reject, timer });
-      link.send({ cmd: Cmd.Query, id, q, args });
+      link.send(build(id));
     });
   }
 
-  /** Asks every known gateway in parallel; rejects if any of them cannot answer (never undercounts). */
+  /**
+   * Asks every known gateway in parallel; rejects if any of them cannot answer (never undercounts): at once
+   * with SB_ERR_GATEWAY_UNAVAILABLE for an unreachable one, after `queryTimeout` with SB_ERR_QUERY_TIMEOUT for
+   * a linked one that stays silent, or when its link breaks while we wait.
+   */
   queryAll(q: string, args: Record<string, unknown>): Promise<unknown[]> {
     this.requireGateways(q);
     return Promise.all(this.addresses.map((gateway) => this.query(gateway, q, args)));
   }
 
-  stop(): void {
-    for (const register of this.registers) register.stop();
-    for (const entry of this.gateways.values()) entry.link.stop();
+  /** Closes every link; resolves when their sockets are closed. */
+  async stop(): Promise<void> {
+    const closing = [...this.registers, ...[...this.gateways.values()].map((e) => e.link)].map((l) => l.stop());
     this.gateways.clear();
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
@@ -124,6 +196,7 @@ export class GatewayDirectory {
       );
       this.pending.delete(id);
     }
+    await Promise.all(closing);
   }
 
   private fromRegister(register: number, msg: Message): void {
@@ -132,9 +205,10 @@ export class GatewayDirectory {
         this.heardFromRegister = true;
         const listed = new Set(msg.addresses);
         for (const [address, entry] of this.gateways) {
-          if (!listed.has(address) && entry.listedBy.delete(register)) this.forgetIfGone(address);
+          if (!listed.has(address) && entry.listedBy.delete(register)) this.unlisted(register, address);
         }
         for (const address of listed) this.ensure(address).listedBy.add(register);
+        this.stateChanged();
         return;
       }
       case Cmd.GatewayJoined:
@@ -142,7 +216,7 @@ export class GatewayDirectory {
         return;
       case Cmd.GatewayLeft: {
         const entry = this.gateways.get(msg.address);
-        if (entry?.listedBy.delete(register)) this.forgetIfGone(msg.address);
+        if (entry?.listedBy.delete(register)) this.unlisted(register, msg.address);
         return;
       }
       default:
@@ -151,33 +225,64 @@ export class GatewayDirectory {
   }
 
   private ensure(address: string): GatewayEntry {
-    let entry = this.gateways.get(address);
-    if (entry) return entry;
-    const link = new PersistentLink(
-      parseHostPort(address),
-      'gateway',
-      this.options.link,
-      this.options.role,
-      this.options.name,
-      {
-        open: () => this.options.onGatewayOpen?.(address),
-        message: (msg, l) => this.fromGateway(address, msg, l),
-        close: () => {
-          this.failPending(address);
-          this.forgetIfGone(address);
+    const known = this.gateways.get(address);
+    if (known) return known;
+    const tried = () => {
+      entry.tried = true;
+      this.stateChanged();
+    };
+    const entry: GatewayEntry = {
+      listedBy: new Set(),
+      tried: false,
+      link: new PersistentLink(
+        parseHostPort(address),
+        'gateway',
+        this.options.link,
+        this.options.role,
+        this.options.name,
+        {
+          open: (link) => {
+            tried();
+            this.options.onGatewayOpen?.(address, link);
+          },
+          message: (msg, link) => this.fromGateway(address, msg, link),
+          close: () => {
+            this.options.onGatewayClose?.(address);
+            this.failPending(address);
+            this.forgetIfGone(address);
+          },
+          failed: () => {
+            this.forgetIfGone(address);
+            tried();
+          },
         },
-        failed: () => this.forgetIfGone(address),
-      },
-    );
-    entry = { link, listedBy: new Set() };
+      ),
+    };
     this.gateways.set(address, entry);
     return entry;
+  }
+
+  /**
+   * A register no longer lists a gateway. If our link to it looks open, it is probed at once: the link to a
+   * gateway that died or was cut off closes within one heartbeat interval instead of three or four, and one
+   * that is only out of touch with that register answers the probe and stays.
+   */
+  private unlisted(register: number, address: string): void {
+    const link = this.gateways.get(address)?.link.link;
+    if (link?.isOpen) {
+      this.options.link.log.debug(
+        `register ${this.registers[register]?.address} does not list gateway ${address}; checking our link`,
+        { gateway: address },
+      );
+      link.probe();
+    }
+    this.forgetIfGone(address);
   }
 
   private forgetIfGone(address: string): void {
     const entry = this.gateways.get(address);
     if (!entry || entry.listedBy.size > 0 || entry.link.isOpen) return;
-    entry.link.stop();
+    void entry.link.stop();
     this.gateways.delete(address);
     this.options.link.log.info(`forgot gateway ${address}: our link is down and no register lists it`);
   }
@@ -205,6 +310,9 @@ export class GatewayDirectory {
         else pending.reject(new SwitchboardError(msg.code as ErrorCode, `gateway ${gateway}: ${msg.message}`));
         return;
       }
+      case Cmd.WorkerDrained:
+        this.options.onDrained?.(gateway);
+        return;
       case Cmd.EvConnect:
       case Cmd.EvMessage:
       case Cmd.EvClose:

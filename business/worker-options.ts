@@ -2,8 +2,9 @@ import { hostname } from 'node:os';
 import { parseHostPortList, type HostPort } from '../shared/address.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
+import type { LinkTls } from '../shared/link-tls.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 import { DEFAULT_QUERY_TIMEOUT } from './gateway-directory.ts';
 import type { EventHandlers } from './event-handlers.ts';
 
@@ -18,12 +19,19 @@ export interface BusinessWorkerOptions {
   name?: string;
   /** Ms a query waits for each gateway. @default 5000 */
   queryTimeout?: number;
+  /** A handler running longer than this many ms is logged as slow, with the client id and event. @default 1000 */
+  slowHandlerMs?: number;
   /** @default 16 MiB */
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
-  /** @default 5000 ms */
+  /**
+   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
+   * side pings on its own clock, so processes may use different values. @default 5000
+   */
   heartbeatInterval?: number;
+  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
+  tls?: LinkTls;
   log?: Logger;
 }
 
@@ -32,11 +40,13 @@ export interface ResolvedWorkerOptions {
   registers: HostPort[];
   name: string;
   queryTimeout: number;
+  slowHandlerMs: number;
   link: LinkOptions;
   log: Logger;
 }
 
 export const DEFAULT_EVENTS_FILE = 'business/events.ts';
+export const DEFAULT_SLOW_HANDLER_MS = 1000;
 
 export function parseWorkerOptions(options: BusinessWorkerOptions = {}): ResolvedWorkerOptions {
   const registers = parseHostPortList(options.register ?? DEFAULT_REGISTER_ADDRESS);
@@ -49,11 +59,13 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
     registers,
     name: options.name ?? `${process.pid}@${hostname()}`,
     queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
+    slowHandlerMs: checkInteger('slowHandlerMs', options.slowHandlerMs ?? DEFAULT_SLOW_HANDLER_MS, 0),
     link: {
       secret: resolveSecret(options.secret, registers, 'business'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
-      heartbeatInterval: options.heartbeatInterval,
+      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
+      tls: options.tls,
       log,
     },
     log,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BusinessWorker } from '../business/business-worker.ts';
-import { DEFAULT_EVENTS_FILE } from '../business/worker-options.ts';
+import { DEFAULT_EVENTS_FILE, DEFAULT_SLOW_HANDLER_MS } from '../business/worker-options.ts';
 import { GatewayServer } from '../gateway/gateway-server.ts';
 import {
   DEFAULT_GATEWAY_LISTEN,
@@ -11,14 +11,31 @@ import {
   DEFAULT_LAN_IP,
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_PENDING_EVENTS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_MESSAGES_PER_SECOND,
+  DEFAULT_MAX_SEND_BUFFER,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PING_NOT_RESPONSE_LIMIT,
 } from '../gateway/gateway-options.ts';
 import { RegisterServer } from '../register/register-server.ts';
 import { SwitchboardError } from '../shared/errors.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL, HEARTBEAT_MAX_MISSED } from '../shared/link.ts';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_LEVELS, type Logger, type LogLevel } from '../shared/logger.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
-import { Supervisor } from './supervisor.ts';
+import { Supervisor, type Role } from './supervisor.ts';
+import { DEFAULT_MAX_FRAME_SIZE } from '../shared/codec.ts';
+import { loadLinkTls, type LinkTlsFiles } from '../shared/link-tls.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
+import { DEFAULT_MAX_PENDING_HANDSHAKES } from '../shared/handshake-gate.ts';
+import { reportToSupervisor } from './child-ipc.ts';
+import { controlRequest, defaultControlPath } from './control-socket.ts';
+import { formatStatus } from './status-table.ts';
+import { formatHostPort, parseHostPort } from '../shared/address.ts';
+import { serveMetrics } from '../shared/metrics-server.ts';
+import { gatewayMetrics } from '../gateway/gateway-metrics.ts';
+import { HttpApiServer } from '../api/http-api-server.ts';
+import { DEFAULT_API_LISTEN, DEFAULT_MAX_BODY } from '../api/api-options.ts';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -36,6 +53,13 @@ const registerOption = () =>
   new Option('--register <addresses>', 'register address(es), comma-separated HOST:PORT').default(
     DEFAULT_REGISTER_ADDRESS,
   );
+const heartbeatOption = () =>
+  new Option(
+    '--heartbeat-interval <ms>',
+    `ms between pings on internal links; a peer silent for ${HEARTBEAT_MAX_MISSED} intervals is dropped`,
+  )
+    .argParser(integer)
+    .default(DEFAULT_HEARTBEAT_INTERVAL);
 const logLevelOption = () =>
   new Option('--log-level <level>', 'debug, info, warn, error or silent')
     .choices(LOG_LEVELS)
@@ -48,10 +72,25 @@ function eventsFile(flag: string | undefined): string {
   return existsSync(local) ? local : resolve(packageRoot, DEFAULT_EVENTS_FILE);
 }
 
-/** Starts a role, stops it cleanly on SIGINT/SIGTERM, and turns startup errors into one readable line. */
-async function runRole(role: string, log: Logger, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+/** What a started role offers the CLI: a graceful stop, figures for status, and when it is ready. */
+interface Running {
+  stop(): Promise<void>;
+  stats(): Record<string, number>;
+  ready?: Promise<void>;
+}
+
+/**
+ * Starts a role, reports to the supervisor when there is one, stops it gracefully on SIGINT/SIGTERM
+ * (a business worker drains first), and turns startup errors into one readable line.
+ */
+async function runRole(role: string, log: Logger, start: () => Promise<Running>): Promise<void> {
   try {
     const running = await start();
+    const supervisor = reportToSupervisor(() => running.stats());
+    void (running.ready ?? Promise.resolve()).then(
+      () => supervisor.ready(),
+      (err: Error) => log.warn(`${role} not fully ready: ${err.message}`),
+    );
     const stop = () => {
       log.info(`${role} stopping`);
       running.stop().then(
@@ -68,6 +107,72 @@ async function runRole(role: string, log: Logger, start: () => Promise<{ stop():
   }
 }
 
+/** The command line of this process without `--count`, for the copies a `--count N` supervisor starts. */
+function argsWithoutCount(): string[] {
+  const args = process.argv.slice(3);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--count') i++;
+    else if (!args[i]!.startsWith('--count=')) out.push(args[i]!);
+  }
+  return out;
+}
+
+/** Runs `count` copies of a role under a supervisor (they share the public port); `extra(i)` adds per-copy flags. */
+function runCopies(
+  role: Role,
+  count: number,
+  opts: { logLevel: LogLevel; control?: string },
+  extra: (i: number) => string[],
+) {
+  const log = logger('supervisor', opts.logLevel);
+  const base = argsWithoutCount();
+  const supervisor = new Supervisor([{ role, count, argsFor: (i) => [...base, ...extra(i)] }], {}, log);
+  supervisor.start(opts.control).catch((err: Error) => {
+    process.stderr.write(`switchboard ${role}: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
+/** `HOST:PORT` with the port moved up by `offset`, for per-copy metrics ports. */
+function shiftPort(address: string, offset: number): string {
+  const { host, port } = parseHostPort(address);
+  return formatHostPort({ host, port: port + offset });
+}
+
+const apiTokenOption = () =>
+  new Option('--api-token <token>', 'bearer token of the HTTP API (required off loopback)').env(
+    'SWITCHBOARD_API_TOKEN',
+  );
+
+/** Flags for the internal links of a role (its listener's limits, where it has one). */
+function addLinkOptions(command: Command, listens: boolean): Command {
+  command
+    .option('--tls-cert <file>', "TLS on internal links: this process's certificate (PEM), with --tls-key and --tls-ca")
+    .option('--tls-key <file>', "TLS on internal links: the certificate's private key (PEM)")
+    .option('--tls-ca <file>', "TLS on internal links: the cluster CA that signed every process's certificate")
+    .option('--max-frame-size <bytes>', 'largest internal frame accepted', integer, DEFAULT_MAX_FRAME_SIZE)
+    .option('--handshake-timeout <ms>', 'time a peer has to prove the secret', integer, DEFAULT_HANDSHAKE_TIMEOUT);
+  if (listens) {
+    command.option(
+      '--max-pending-handshakes <n>',
+      'connections allowed mid-handshake at once; more are dropped',
+      integer,
+      DEFAULT_MAX_PENDING_HANDSHAKES,
+    );
+  }
+  return command;
+}
+
+/** The link settings of the flags added by addLinkOptions. */
+const linkFlags = (opts: Record<string, number> & LinkTlsFiles) => ({
+  tls: loadLinkTls(opts),
+  heartbeatInterval: opts.heartbeatInterval,
+  maxFrameSize: opts.maxFrameSize,
+  handshakeTimeout: opts.handshakeTimeout,
+  maxPendingHandshakes: opts.maxPendingHandshakes,
+});
+
 const logger = (role: string, level: LogLevel) => createLogger({ role, pid: process.pid }, level);
 
 const program = new Command('switchboard')
@@ -78,70 +183,157 @@ const program = new Command('switchboard')
   )
   .showHelpAfterError();
 
+const controlOption = () =>
+  new Option('--control <path>', 'control socket of the running supervisor').default(
+    defaultControlPath(),
+    '$TMPDIR/switchboard-UID/control.sock, or SWITCHBOARD_CONTROL',
+  );
+const countOption = (what: string) =>
+  new Option('--count <n>', `run n ${what} processes under a supervisor`).argParser(integer).default(1);
+const metricsOption = () =>
+  new Option(
+    '--metrics-listen <host:port>',
+    'serve Prometheus metrics at http://HOST:PORT/metrics (with --count, port + i)',
+  );
+
 program
   .command('start')
-  .description('run a register, a gateway and a business worker on loopback, restarting any that crashes')
-  .option('--listen <host:port>', 'public WebSocket address of the gateway', DEFAULT_GATEWAY_LISTEN)
+  .description(
+    'run a register, gateways and business workers on this machine as supervised processes (a crashed one is\n' +
+      'restarted); then use `switchboard status|reload|stop`',
+  )
+  .option('--listen <host:port>', 'public WebSocket address of the gateways', DEFAULT_GATEWAY_LISTEN)
   .option('--events <file>', `handlers module (default: ./${DEFAULT_EVENTS_FILE}, else the demo chat)`)
+  .option('--gateways <n>', 'gateway processes (they share the public port)', integer, 1)
+  .option('--workers <n>', 'business worker processes', integer, 1)
   .option('--register-listen <host:port>', 'address of the register', DEFAULT_REGISTER_ADDRESS)
-  .option('--lan-ip <ip>', 'inner address of the gateway', DEFAULT_LAN_IP)
-  .option('--inner-port <port>', 'inner port of the gateway', integer, DEFAULT_INNER_PORT)
+  .option('--lan-ip <ip>', 'inner address of the gateways', DEFAULT_LAN_IP)
+  .option('--inner-port <port>', 'inner port of the first gateway (the others: +1, +2, …)', integer, DEFAULT_INNER_PORT)
   .option('--no-demo', 'do not serve the demo chat page on the gateway port')
   .addOption(secretOption().default(undefined, 'a random one for this run'))
+  .option('--api-listen <host:port>', 'also run the HTTP push API on this address (off by default)')
+  .addOption(apiTokenOption())
+  .option('--metrics-listen <host:port>', 'gateway i serves Prometheus metrics on port + i, worker j on port + 100 + j')
+  .addOption(controlOption())
   .addOption(logLevelOption())
-  .action((opts) => {
+  .action(async (opts) => {
     const log = logger('supervisor', opts.logLevel);
     const common = ['--log-level', opts.logLevel];
     const register = ['--register', opts.registerListen];
+    const metrics = (offset: number) =>
+      opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, offset)] : [];
     const supervisor = new Supervisor(
       [
-        { role: 'register', args: ['--listen', opts.registerListen, ...common] },
+        { role: 'register', count: 1, argsFor: () => ['--listen', opts.registerListen, ...common] },
         {
           role: 'gateway',
-          args: [
-            '--listen',
-            opts.listen,
-            '--lan-ip',
-            opts.lanIp,
-            '--inner-port',
-            String(opts.innerPort),
+          count: opts.gateways,
+          argsFor: (i) => [
+            ...['--listen', opts.listen, '--lan-ip', opts.lanIp, '--inner-port', String(opts.innerPort + i)],
             ...(opts.demo ? ['--demo'] : []),
             ...register,
+            ...metrics(i),
             ...common,
           ],
         },
-        { role: 'business', args: ['--events', eventsFile(opts.events), ...register, ...common] },
+        {
+          role: 'business',
+          count: opts.workers,
+          argsFor: (i) => ['--events', eventsFile(opts.events), ...register, ...metrics(100 + i), ...common],
+        },
+        {
+          role: 'api',
+          count: opts.apiListen ? 1 : 0,
+          argsFor: () => ['--listen', opts.apiListen, ...register, ...common],
+        },
       ],
-      opts.secret,
+      { secret: opts.secret, apiToken: opts.apiToken },
       log,
     );
-    supervisor.start();
+    try {
+      await supervisor.start(opts.control);
+    } catch (err) {
+      process.stderr.write(`switchboard start: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
     log.info(
       `switchboard started: clients connect to ws://${opts.listen}` +
-        (opts.demo ? `, the demo chat is on http://${opts.listen}/` : ''),
+        (opts.demo ? `, the demo chat is on http://${opts.listen}/` : '') +
+        `; control socket ${opts.control}`,
     );
   });
 
 program
+  .command('status')
+  .description('print every process of the running `switchboard start`: role, pid, uptime, connections, rates, memory')
+  .option('--json', 'print JSON for scripts')
+  .addOption(controlOption())
+  .action(async (opts) => {
+    const answer = await controlCommand(opts.control, 'status');
+    const processes = answer.processes as Parameters<typeof formatStatus>[0];
+    process.stdout.write(opts.json ? JSON.stringify(processes, null, 2) + '\n' : formatStatus(processes));
+  });
+
+program
+  .command('reload')
+  .description('replace the business workers one at a time with freshly loaded code; no client is dropped')
+  .addOption(controlOption())
+  .action(async (opts) => {
+    const answer = await controlCommand(opts.control, 'reload');
+    process.stdout.write(`reloaded: ${answer.replaced} business worker(s) replaced\n`);
+  });
+
+program
+  .command('stop')
+  .description('stop the running `switchboard start`: workers drain, then gateways close clients with 1001')
+  .addOption(controlOption())
+  .action(async (opts) => {
+    await controlCommand(opts.control, 'stop');
+    process.stdout.write('stopping\n');
+  });
+
+/** Sends a command to the supervisor; prints what went wrong and exits 1 when it cannot. */
+async function controlCommand(path: string, cmd: 'status' | 'reload' | 'stop') {
+  try {
+    const answer = await controlRequest(path, { cmd });
+    if (!answer.ok) throw new Error(answer.error);
+    return answer;
+  } catch (err) {
+    process.stderr.write(`switchboard ${cmd}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+const registerCommand = program
   .command('register')
   .description('run a register: gateways announce themselves, workers and clients learn the gateways')
   .option('--listen <host:port>', 'address to listen on', DEFAULT_REGISTER_ADDRESS)
   .addOption(secretOption())
+  .addOption(heartbeatOption());
+addLinkOptions(registerCommand, true)
   .addOption(logLevelOption())
   .action((opts) => {
     const log = logger('register', opts.logLevel);
     return runRole('register', log, async () => {
-      const server = new RegisterServer({ listen: opts.listen, secret: opts.secret, log });
+      const server = new RegisterServer({ listen: opts.listen, secret: opts.secret, ...linkFlags(opts), log });
       await server.start();
-      return server;
+      return { stop: () => server.stop(), stats: () => ({ gateways: server.gatewayAddresses.length }) };
     });
   });
 
-program
+const gatewayCommand = program
   .command('gateway')
   .description('run a gateway: holds client WebSockets and forwards their events to business workers')
   .option('--listen <host:port>', 'public WebSocket address for clients', DEFAULT_GATEWAY_LISTEN)
-  .option('--lan-ip <ip>', 'inner address workers use to reach this gateway (never 0.0.0.0)', DEFAULT_LAN_IP)
+  .option(
+    '--lan-ip <ip>',
+    'inner address advertised to workers and encoded in client ids (never 0.0.0.0)',
+    DEFAULT_LAN_IP,
+  )
+  .option(
+    '--inner-listen <ip>',
+    'address the inner server binds to, e.g. 0.0.0.0 or :: in a container or behind NAT (default: --lan-ip)',
+  )
   .option('--inner-port <port>', 'inner TCP port for workers (0 = any free port)', integer, DEFAULT_INNER_PORT)
   .addOption(registerOption())
   .addOption(secretOption())
@@ -168,14 +360,59 @@ program
     integer,
     DEFAULT_MAX_PENDING_EVENTS,
   )
+  .option(
+    '--max-connections <n>',
+    'most clients on this gateway; more are closed with 1013 (0 = no limit)',
+    integer,
+    DEFAULT_MAX_CONNECTIONS,
+  )
+  .option(
+    '--max-connections-per-ip <n>',
+    'most clients from one IP; more are closed with 1008 (0 = no limit)',
+    integer,
+    DEFAULT_MAX_CONNECTIONS_PER_IP,
+  )
+  .option(
+    '--allowed-origins <origins>',
+    'comma-separated Origin values allowed to connect (others get HTTP 403); default any',
+  )
+  .option(
+    '--max-messages-per-second <n>',
+    'average message rate per client, bursts to twice that; above it the client is closed with 1008 (0 = no limit)',
+    integer,
+    DEFAULT_MAX_MESSAGES_PER_SECOND,
+  )
+  .option(
+    '--max-send-buffer <bytes>',
+    'bytes queued to one client before the slow-consumer policy applies',
+    integer,
+    DEFAULT_MAX_SEND_BUFFER,
+  )
+  .addOption(
+    new Option('--slow-consumer <policy>', 'close the client (4008) or drop pushes to it')
+      .choices(['close', 'drop'])
+      .default('close'),
+  )
   .option('--demo', 'serve the demo chat page at / on the public port')
+  .addOption(heartbeatOption());
+addLinkOptions(gatewayCommand, true)
+  .addOption(metricsOption())
+  .addOption(countOption('gateway'))
+  .addOption(new Option('--control <path>', 'with --count: a control socket for status/stop'))
   .addOption(logLevelOption())
   .action((opts) => {
+    if (opts.count > 1) {
+      return runCopies('gateway', opts.count, opts, (i) => [
+        ...['--inner-port', String(opts.innerPort + i)],
+        ...(opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, i)] : []),
+      ]);
+    }
     const log = logger('gateway', opts.logLevel);
     return runRole('gateway', log, async () => {
       const server = new GatewayServer({
         listen: opts.listen,
         lanIp: opts.lanIp,
+        innerListen: opts.innerListen,
         innerPort: opts.innerPort,
         register: opts.register,
         secret: opts.secret,
@@ -184,15 +421,27 @@ program
         pingData: opts.pingData,
         maxMessageSize: opts.maxMessageSize,
         maxPendingEvents: opts.maxPendingEvents,
+        maxConnections: opts.maxConnections,
+        maxConnectionsPerIp: opts.maxConnectionsPerIp,
+        allowedOrigins: opts.allowedOrigins
+          ? String(opts.allowedOrigins)
+              .split(',')
+              .map((o) => o.trim())
+          : [],
+        maxMessagesPerSecond: opts.maxMessagesPerSecond,
+        maxSendBuffer: opts.maxSendBuffer,
+        slowConsumer: opts.slowConsumer,
         demo: opts.demo === true,
+        ...linkFlags(opts),
         log,
       });
       await server.start();
+      if (opts.metricsListen) serveMetrics(gatewayMetrics(server), parseHostPort(opts.metricsListen), log);
       return server;
     });
   });
 
-program
+const businessCommand = program
   .command('business')
   .description('run a business worker: runs your handlers for client events, with the Gateway API')
   .option('--events <file>', `handlers module (default: ./${DEFAULT_EVENTS_FILE}, else the demo chat)`)
@@ -200,8 +449,19 @@ program
   .addOption(secretOption())
   .option('--name <name>', 'how this worker appears in gateway logs (default: PID@HOST)')
   .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000)
+  .option('--slow-handler <ms>', 'log a warning when a handler runs longer than this', integer, DEFAULT_SLOW_HANDLER_MS)
+  .addOption(heartbeatOption());
+addLinkOptions(businessCommand, false)
+  .addOption(metricsOption())
+  .addOption(countOption('business worker'))
+  .addOption(new Option('--control <path>', 'with --count: a control socket for status/reload/stop'))
   .addOption(logLevelOption())
   .action((opts) => {
+    if (opts.count > 1) {
+      return runCopies('business', opts.count, opts, (i) =>
+        opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, i)] : [],
+      );
+    }
     const log = logger('business', opts.logLevel);
     return runRole('business', log, async () => {
       const worker = new BusinessWorker({
@@ -210,10 +470,48 @@ program
         secret: opts.secret,
         name: opts.name,
         queryTimeout: opts.queryTimeout,
+        slowHandlerMs: opts.slowHandler,
+        ...linkFlags(opts),
         log,
       });
       await worker.start();
-      return worker;
+      if (opts.metricsListen) serveMetrics(worker.metrics.registry, parseHostPort(opts.metricsListen), log);
+      // Stopping drains: no client event is lost and every send leaves before the process does.
+      return { stop: () => worker.drain(), stats: () => worker.stats(), ready: worker.linked(30_000) };
+    });
+  });
+
+const apiCommand = program
+  .command('api')
+  .description('run the HTTP push API: the Gateway calls as JSON over HTTP, for programs in any language')
+  .option('--listen <host:port>', 'address of the HTTP server', DEFAULT_API_LISTEN)
+  .addOption(
+    new Option('--token <token>', 'bearer token clients must send (required off loopback)').env(
+      'SWITCHBOARD_API_TOKEN',
+    ),
+  )
+  .addOption(registerOption())
+  .addOption(secretOption())
+  .option('--max-body <bytes>', 'largest request body; larger gets 413', integer, DEFAULT_MAX_BODY)
+  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000);
+addLinkOptions(apiCommand, false)
+  .addOption(logLevelOption())
+  .action((opts) => {
+    const log = logger('api', opts.logLevel);
+    return runRole('api', log, async () => {
+      const server = new HttpApiServer({
+        listen: opts.listen,
+        token: opts.token,
+        register: opts.register,
+        secret: opts.secret,
+        maxBody: opts.maxBody,
+        queryTimeout: opts.queryTimeout,
+        tls: loadLinkTls(opts),
+        name: `api ${process.pid}`,
+        log,
+      });
+      await server.start();
+      return { stop: () => server.stop(), stats: () => ({}) };
     });
   });
 

@@ -1,94 +1,269 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Backoff } from '../shared/backoff.ts';
 import type { Logger } from '../shared/logger.ts';
+import { isIpcMessage, type ChildStats, type IpcMessage } from './child-ipc.ts';
+import { listenControl, type ControlAnswer, type ControlRequest } from './control-socket.ts';
 
 const BIN = fileURLToPath(new URL('../bin/switchboard.js', import.meta.url));
 
-/** One supervised role: its CLI arguments and the running process. */
-interface Child {
-  role: string;
+export type Role = 'register' | 'gateway' | 'business' | 'api';
+
+/** `count` processes of one role; `argsFor(i)` gives process i its flags (e.g. its own inner port). */
+export interface ProcessGroup {
+  role: Role;
+  count: number;
+  argsFor(index: number): string[];
+}
+
+/** One supervised process slot and the process currently filling it. */
+interface Slot {
+  role: Role;
+  index: number;
   args: string[];
-  process: ChildProcess | null;
+  worker: Worker | null;
   backoff: Backoff;
-  startedAt: number;
+  /** Stats of the previous status request, for per-second rates. */
+  last: { at: number; stats: ChildStats } | null;
+}
+
+/** One row of `switchboard status`. */
+export interface ProcessStatus {
+  role: Role;
+  index: number;
+  pid: number | null;
+  uptime: number;
+  rss: number | null;
+  messagesInPerSec?: number;
+  messagesOutPerSec?: number;
+  [key: string]: unknown;
 }
 
 /** A child that ran this long before dying is restarted at once; one that keeps dying waits longer each time. */
 const HEALTHY_AFTER_MS = 10_000;
+/** How long a new worker may take to link to every gateway during a reload. */
+const READY_TIMEOUT_MS = 30_000;
+/** How long a draining worker may take to finish its events. */
+const EXIT_TIMEOUT_MS = 35_000;
+/** Order of stopping: nothing new comes in, workers drain, then gateways say "going away". */
+const STOP_ORDER: Role[] = ['api', 'business', 'gateway', 'register'];
 
 /**
- * Runs register, gateway and business worker as child processes (`switchboard start`), restarts any that
- * crashes, and stops them in order on SIGINT/SIGTERM: workers first, then gateways, then the register.
+ * Runs the roles as child processes (`switchboard start`, or `--count N` for one role), restarts any that
+ * crashes, replaces business workers one at a time on reload, and stops everything in order. It is the
+ * cluster primary, so N gateways share one public port; each child has an IPC channel for readiness and stats.
  */
 export class Supervisor {
-  private readonly children: Child[];
+  private readonly slots: Slot[] = [];
   private stopping = false;
+  private reloading = false;
+  private control: Server | null = null;
   private readonly env: NodeJS.ProcessEnv;
+  private nextStatsId = 1;
+  /** When each process started, for uptime. */
+  private readonly startedAt = new WeakMap<Worker, number>();
+  /** New workers of a reload until they are ready: their exit fails the reload instead of being restarted. */
+  private readonly onProbation = new WeakSet<Worker>();
 
   constructor(
-    roles: { role: string; args: string[] }[],
-    secret: string | undefined,
+    groups: ProcessGroup[],
+    secrets: { secret?: string; apiToken?: string },
     private readonly log: Logger,
   ) {
-    // The secret travels in the environment, not in argv where `ps` would show it.
+    // Secrets travel in the environment, not in argv where `ps` would show them.
     this.env = {
-      ...process.env,
-      SWITCHBOARD_SECRET: secret || process.env.SWITCHBOARD_SECRET || randomBytes(24).toString('hex'),
+      SWITCHBOARD_SECRET: secrets.secret || process.env.SWITCHBOARD_SECRET || randomBytes(24).toString('hex'),
     };
-    this.children = roles.map(({ role, args }) => ({
-      role,
-      args,
-      process: null,
-      backoff: new Backoff(500, 10_000),
-      startedAt: 0,
-    }));
+    if (secrets.apiToken) this.env.SWITCHBOARD_API_TOKEN = secrets.apiToken;
+    for (const group of groups) {
+      for (let index = 0; index < group.count; index++) {
+        this.slots.push({
+          role: group.role,
+          index,
+          args: group.argsFor(index),
+          worker: null,
+          backoff: new Backoff(500, 10_000),
+          last: null,
+        });
+      }
+    }
   }
 
-  start(): void {
-    for (const child of this.children) this.spawn(child);
+  /** Starts every process, and the control socket when `controlPath` is given. */
+  async start(controlPath?: string): Promise<void> {
+    if (controlPath) this.control = await listenControl(controlPath, (req) => this.handle(req));
+    for (const slot of this.slots) this.spawn(slot);
     const stop = () => void this.stop().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
 
-  /** Pids by role, for tools and tests. */
-  get pids(): Record<string, number | undefined> {
-    return Object.fromEntries(this.children.map((c) => [c.role, c.process?.pid]));
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    for (const child of [...this.children].reverse()) {
-      const proc = child.process;
-      if (!proc || proc.exitCode !== null || proc.signalCode !== null) continue;
-      await new Promise<void>((resolve) => {
-        const kill = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        proc.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        proc.kill('SIGTERM');
-      });
+  private async handle(request: ControlRequest): Promise<ControlAnswer> {
+    switch (request.cmd) {
+      case 'status':
+        return { ok: true, processes: await this.status() };
+      case 'reload':
+        return { ok: true, ...(await this.reload()) };
+      case 'stop':
+        setImmediate(() => void this.stop().then(() => process.exit(0)));
+        return { ok: true };
+      default:
+        return { ok: false, error: `unknown command ${JSON.stringify((request as { cmd?: unknown }).cmd)}` };
     }
   }
 
-  private spawn(child: Child): void {
-    const proc = spawn(process.execPath, [BIN, child.role, ...child.args], { env: this.env, stdio: 'inherit' });
-    child.process = proc;
-    child.startedAt = Date.now();
-    proc.once('exit', (code, signal) => {
-      child.process = null;
-      if (this.stopping) return;
-      if (Date.now() - child.startedAt > HEALTHY_AFTER_MS) child.backoff.reset();
-      const delay = child.backoff.next();
-      this.log.error(`${child.role} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`, {
-        child: child.role,
+  /** Every process with its role's figures; rates are per second since the previous status request. */
+  async status(): Promise<ProcessStatus[]> {
+    return Promise.all(
+      this.slots.map(async (slot) => {
+        const now = Date.now();
+        const worker = slot.worker;
+        const stats = worker ? await this.askStats(worker) : null;
+        const startedAt = (worker && this.startedAt.get(worker)) ?? now;
+        const row: ProcessStatus = {
+          role: slot.role,
+          index: slot.index,
+          pid: worker?.process.pid ?? null,
+          uptime: Math.round((now - startedAt) / 1000),
+          rss: stats?.rss ?? null,
+          ...stats,
+        };
+        if (stats && stats.messagesIn !== undefined) {
+          const prev = slot.last ?? { at: startedAt, stats: { rss: 0, messagesIn: 0, messagesOut: 0 } };
+          const seconds = Math.max(0.001, (now - prev.at) / 1000);
+          row.messagesInPerSec = Math.round((stats.messagesIn - (prev.stats.messagesIn ?? 0)) / seconds);
+          row.messagesOutPerSec = Math.round((stats.messagesOut! - (prev.stats.messagesOut ?? 0)) / seconds);
+        }
+        if (stats) slot.last = { at: now, stats };
+        return row;
+      }),
+    );
+  }
+
+  /**
+   * Replaces the business workers one at a time with freshly started ones (so edited code is loaded): the new
+   * one must be linked to every gateway before the old one drains (finishes its events, then exits).
+   */
+  async reload(): Promise<{ replaced: number }> {
+    if (this.reloading) throw new Error('a reload is already running');
+    this.reloading = true;
+    let replaced = 0;
+    try {
+      for (const slot of this.slots.filter((s) => s.role === 'business')) {
+        const old = slot.worker;
+        const fresh = this.spawn(slot, true);
+        try {
+          await this.whenReady(fresh, READY_TIMEOUT_MS);
+        } catch (err) {
+          void this.retire(fresh, 0);
+          slot.worker = old;
+          throw new Error(
+            `reload stopped: the new worker did not come up (${(err as Error).message}); the old one keeps running`,
+          );
+        }
+        this.onProbation.delete(fresh);
+        if (old) await this.retire(old, EXIT_TIMEOUT_MS);
+        replaced++;
+        this.log.info(`reload: business worker ${slot.index} replaced (pid ${fresh.process.pid})`);
+      }
+      return { replaced };
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  /** Stops in order: API, workers (they drain), gateways (clients get 1001), register. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const role of STOP_ORDER) {
+      await Promise.all(
+        this.slots.filter((s) => s.role === role && s.worker).map((s) => this.retire(s.worker!, EXIT_TIMEOUT_MS)),
+      );
+    }
+    this.control?.close();
+  }
+
+  private spawn(slot: Slot, probation = false): Worker {
+    cluster.setupPrimary({ exec: BIN, args: [slot.role, ...slot.args] });
+    const worker = cluster.fork(this.env);
+    slot.worker = worker;
+    slot.last = null;
+    const startedAt = Date.now();
+    this.startedAt.set(worker, startedAt);
+    if (probation) this.onProbation.add(worker);
+    worker.once('exit', (code, signal) => {
+      if (slot.worker !== worker || this.stopping || this.onProbation.has(worker)) return;
+      slot.worker = null;
+      if (Date.now() - startedAt > HEALTHY_AFTER_MS) slot.backoff.reset();
+      const delay = slot.backoff.next();
+      this.log.error(`${slot.role} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`, {
+        child: slot.role,
+        index: slot.index,
       });
       setTimeout(() => {
-        if (!this.stopping) this.spawn(child);
+        if (!this.stopping && slot.worker === null) this.spawn(slot);
       }, delay);
+    });
+    return worker;
+  }
+
+  /** Asks a process to stop gracefully (SIGTERM: workers drain first) and waits; SIGKILL after `timeoutMs`. */
+  private retire(worker: Worker, timeoutMs: number): Promise<void> {
+    for (const slot of this.slots) if (slot.worker === worker) slot.worker = null;
+    if (worker.isDead()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => worker.process.kill('SIGKILL'), timeoutMs);
+      worker.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      worker.process.kill('SIGTERM');
+    });
+  }
+
+  private whenReady(worker: Worker, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
+      const onMessage = (msg: unknown) => {
+        if (!isIpcMessage(msg) || msg.sb !== 'ready') return;
+        done();
+        resolve();
+      };
+      const onExit = () => {
+        done();
+        reject(new Error('it exited'));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+    });
+  }
+
+  private askStats(worker: Worker): Promise<ChildStats | null> {
+    const id = this.nextStatsId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(null), 1000);
+      const onMessage = (msg: unknown) => {
+        if (isIpcMessage(msg) && msg.sb === 'stats-reply' && msg.id === id) finish(msg.stats);
+      };
+      const finish = (stats: ChildStats | null) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        resolve(stats);
+      };
+      worker.on('message', onMessage);
+      try {
+        worker.send({ sb: 'stats', id } satisfies IpcMessage);
+      } catch {
+        finish(null);
+      }
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { ClientRequest, SessionData } from '../shared/commands.ts';
+import type { RateLimit } from './rate-limit.ts';
 import type { WorkerLink } from './worker-router.ts';
 
 /** A client event waiting for (or being handled by) a worker. The session is attached when it is sent. */
@@ -16,6 +17,10 @@ export class ClientState {
   inFlight = false;
   readonly queue: PendingEvent[] = [];
   missedPings = 0;
+  /** Null when clients have no message rate limit. */
+  rate: RateLimit | null = null;
+  /** Over the send-buffer bound (drop policy): pushes are skipped until it drains. */
+  slow = false;
   /** The connection is gone; only its close event remains to be handled. */
   gone = false;
 

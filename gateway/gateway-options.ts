@@ -1,9 +1,11 @@
+import { isIP } from 'node:net';
 import { parseHostPort, parseHostPortList, type HostPort } from '../shared/address.ts';
 import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
+import type { LinkTls } from '../shared/link-tls.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 
 export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:7272';
 export const DEFAULT_LAN_IP = '127.0.0.1';
@@ -13,12 +15,23 @@ export const DEFAULT_PING_NOT_RESPONSE_LIMIT = 2;
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024;
 export const DEFAULT_MAX_PENDING_EVENTS = 256;
 export const DEFAULT_MAX_SEND_BUFFER = 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 100_000;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
+export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
+export type SlowConsumerPolicy = 'close' | 'drop';
 
 export interface GatewayOptions {
   /** Public WebSocket address for clients. @default 127.0.0.1:7272 */
   listen?: string | HostPort;
   /** Inner address advertised to workers and encoded in client ids; an IP literal, never 0.0.0.0. @default 127.0.0.1 */
   lanIp?: string;
+  /**
+   * Address the inner server binds to, when it differs from the advertised `lanIp`: `0.0.0.0` or `::` (every
+   * interface) in a container or behind NAT, or one of several local addresses. The port is `innerPort` either
+   * way, so a NAT or container port mapping must keep the same port number. An IP literal.
+   * @default the lanIp
+   */
+  innerListen?: string;
   /** Inner TCP port for workers (0 picks a free one). @default 2900 */
   innerPort?: number;
   /** Register addresses, one or many. @default ['127.0.0.1:1236'] */
@@ -38,22 +51,45 @@ export interface GatewayOptions {
   maxMessageSize?: number;
   /** Events held per client while its worker is busy or none is connected; past it the client is closed (1013). @default 256 */
   maxPendingEvents?: number;
-  /** Bytes queued to one client before it is disconnected as a slow consumer (4008). @default 1 MiB */
+  /** Bytes queued to one client before the slow-consumer policy applies. @default 1 MiB */
   maxSendBuffer?: number;
+  /** Past `maxSendBuffer`: `close` the client (4008) or `drop` pushes to it until it catches up. @default 'close' */
+  slowConsumer?: SlowConsumerPolicy;
+  /** Most client connections on this gateway (more are closed with 1013); 0 = no limit. @default 100000 */
+  maxConnections?: number;
+  /** Most client connections from one IP (more are closed with 1008); 0 = no limit. @default 1000 */
+  maxConnectionsPerIp?: number;
+  /** Origins allowed to connect, e.g. ['https://example.com'] (others get HTTP 403); empty allows any. @default [] */
+  allowedOrigins?: readonly string[];
+  /**
+   * Messages per second a client may send on average (bursts up to twice that); a client above it is closed
+   * with 1008. 0 = no limit. @default 100
+   */
+  maxMessagesPerSecond?: number;
   /** Serve the demo chat page at / on the public port (the client library is always served under /client/). @default false */
   demo?: boolean;
   /** @default 16 MiB */
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
-  /** @default 5000 ms */
+  /**
+   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
+   * side pings on its own clock, so processes may use different values. @default 5000
+   */
   heartbeatInterval?: number;
+  /** Worker connections allowed mid-handshake at once on the inner port; more are dropped. @default 128 */
+  maxPendingHandshakes?: number;
+  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
+  tls?: LinkTls;
   log?: Logger;
 }
 
 export interface ResolvedGatewayOptions {
   listen: HostPort;
+  /** The advertised inner address (`lanIp`, canonical text) and port. */
   inner: HostPort;
+  /** Where the inner server binds: `innerListen` and the same port. */
+  innerListen: HostPort;
   registers: HostPort[];
   pingInterval: number;
   pingNotResponseLimit: number;
@@ -61,6 +97,11 @@ export interface ResolvedGatewayOptions {
   maxMessageSize: number;
   maxPendingEvents: number;
   maxSendBuffer: number;
+  slowConsumer: SlowConsumerPolicy;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  allowedOrigins: readonly string[];
+  maxMessagesPerSecond: number;
   demo: boolean;
   link: LinkOptions;
   log: Logger;
@@ -69,17 +110,19 @@ export interface ResolvedGatewayOptions {
 export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
   const listen =
     typeof options.listen === 'object' ? options.listen : parseHostPort(options.listen ?? DEFAULT_GATEWAY_LISTEN);
-  const lanIp = options.lanIp ?? DEFAULT_LAN_IP;
+  const lanIp = canonicalIp(options.lanIp ?? DEFAULT_LAN_IP);
   if (lanIp === '0.0.0.0' || lanIp === '::') {
     throw new SwitchboardError(
       ErrorCode.InvalidOption,
-      `--lan-ip ${lanIp} cannot be advertised: give this host's address that workers can reach, e.g. 10.0.0.5`,
+      `--lan-ip ${lanIp} cannot be advertised: give this host's address that workers can reach, e.g. 10.0.0.5 ` +
+        '(to accept on every interface, add --inner-listen 0.0.0.0 or ::)',
     );
   }
   const inner = {
-    host: canonicalIp(lanIp),
+    host: lanIp,
     port: checkInteger('innerPort', options.innerPort ?? DEFAULT_INNER_PORT, 0, 65535),
   };
+  const innerListen = { host: parseInnerListen(options.innerListen, inner.host), port: inner.port };
   const registers = parseHostPortList(options.register ?? DEFAULT_REGISTER_ADDRESS);
   if (registers.length === 0) {
     throw new SwitchboardError(ErrorCode.InvalidOption, 'gateway: give at least one --register address');
@@ -88,6 +131,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
   return {
     listen,
     inner,
+    innerListen,
     registers,
     pingInterval: checkInteger('pingInterval', options.pingInterval ?? DEFAULT_PING_INTERVAL, 100),
     pingNotResponseLimit: checkInteger(
@@ -99,14 +143,55 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     maxMessageSize: checkInteger('maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1),
     maxPendingEvents: checkInteger('maxPendingEvents', options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS, 1),
     maxSendBuffer: checkInteger('maxSendBuffer', options.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER, 1024),
+    slowConsumer: slowConsumerPolicy(options.slowConsumer ?? 'close'),
+    maxConnections: checkInteger('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 0),
+    maxConnectionsPerIp: checkInteger(
+      'maxConnectionsPerIp',
+      options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
+      0,
+    ),
+    allowedOrigins: options.allowedOrigins ?? [],
+    maxMessagesPerSecond: checkInteger(
+      'maxMessagesPerSecond',
+      options.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND,
+      0,
+    ),
     demo: options.demo ?? false,
     link: {
-      secret: resolveSecret(options.secret, [inner, ...registers], 'gateway'),
+      // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
+      secret: resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
-      heartbeatInterval: options.heartbeatInterval,
+      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
+      tls: options.tls,
+      maxPendingHandshakes: options.maxPendingHandshakes,
       log,
     },
     log,
   };
+}
+
+function slowConsumerPolicy(value: string): SlowConsumerPolicy {
+  if (value === 'close' || value === 'drop') return value;
+  throw new SwitchboardError(ErrorCode.InvalidOption, `slowConsumer must be "close" or "drop", got "${value}"`);
+}
+
+/** The bind address: the given IP literal in canonical form, or the advertised `lanIp` when none is given. */
+function parseInnerListen(value: string | undefined, lanIp: string): string {
+  if (value === undefined || value === '') return lanIp;
+  const host = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (isIP(host) === 0) {
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `--inner-listen ${value} is not an IP address: give the address to bind, e.g. 0.0.0.0, :: or 10.0.0.5 ` +
+        '(the port is --inner-port)',
+    );
+  }
+  if (host === '0.0.0.0' && isIP(lanIp) === 6) {
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `--inner-listen 0.0.0.0 accepts IPv4 only, but --lan-ip ${lanIp} is IPv6: use --inner-listen :: instead`,
+    );
+  }
+  return canonicalIp(host);
 }

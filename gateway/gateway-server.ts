@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { formatHostPort, type HostPort } from '../shared/address.ts';
 import { ClientIdFactory } from '../shared/client-id.ts';
 import { Cmd, cmdName, type ClientRequest, type Message, type Payload } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { Link } from '../shared/link.ts';
+import { createLinkListener } from '../shared/link-server.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
 import { ClientRegistry, ClientState } from './client-registry.ts';
@@ -14,11 +15,15 @@ import { HttpServer } from './http-server.ts';
 import { answerQuery } from './queries.ts';
 import { addClientLibraryRoutes, addDemoRoutes } from './web-routes.ts';
 import { WorkerRouter, type WorkerLink } from './worker-router.ts';
+import { Admission } from './admission.ts';
+import { RateLimit } from './rate-limit.ts';
+import { GatewayCounters } from './gateway-metrics.ts';
 
 /** WebSocket close codes the gateway uses (see README, "Close codes"). */
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  PolicyViolation: 1008,
   TooLarge: 1009,
   TryAgainLater: 1013,
   SlowConsumer: 4008,
@@ -32,6 +37,10 @@ export class GatewayServer {
   readonly options: ResolvedGatewayOptions;
   readonly registry = new ClientRegistry();
   readonly router: WorkerRouter;
+  readonly counters = new GatewayCounters();
+  private readonly admission: Admission;
+  /** Register links lost (each is then re-established with backoff). */
+  reconnects = 0;
   /** Clients whose connection is gone but whose close event is not handled yet. */
   private readonly closing = new Map<string, ClientState>();
   private ids!: ClientIdFactory;
@@ -48,12 +57,18 @@ export class GatewayServer {
 
   constructor(options: GatewayOptions = {}) {
     this.options = parseGatewayOptions(options);
+    this.admission = new Admission(this.options);
     this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
-    this.innerServer = createServer((socket) => {
-      const link = Link.accept(socket, this.options.link, 'gateway', ['worker', 'client'], (l) => this.peerOpened(l));
-      this.innerLinks.add(link);
-      link.onClose = () => this.innerLinks.delete(link);
-    });
+    this.innerServer = createLinkListener(
+      this.options.link,
+      'gateway',
+      ['worker', 'client'],
+      (link) => {
+        this.innerLinks.add(link);
+        link.onClose = () => this.innerLinks.delete(link);
+      },
+      (link) => this.peerOpened(link),
+    );
   }
 
   /** The inner address workers use, `host:port`; client ids encode it. */
@@ -63,12 +78,15 @@ export class GatewayServer {
 
   /** Starts the inner server, then the WebSocket server, then announces itself to the registers. */
   async start(): Promise<{ listen: HostPort; inner: HostPort }> {
-    const { inner, listen } = this.options;
+    const { inner, innerListen, listen } = this.options;
     await new Promise<void>((resolve, reject) => {
       this.innerServer.once('error', reject);
-      this.innerServer.listen(inner.port, inner.host, () => resolve());
+      // exclusive: under a supervisor each gateway owns its inner port; only the public port is shared.
+      this.innerServer.listen({ port: innerListen.port, host: innerListen.host, exclusive: true }, () => resolve());
     });
+    // Workers are told the advertised address; the bound port is the same (innerPort, or the one picked for 0).
     const innerBound = { host: inner.host, port: portOf(this.innerServer.address(), inner.port) };
+    const bindAddress = formatHostPort({ host: innerListen.host, port: innerBound.port });
     this.innerAddress = formatHostPort(innerBound);
     this.ids = new ClientIdFactory(innerBound);
 
@@ -78,6 +96,12 @@ export class GatewayServer {
       maxPayload: this.options.maxMessageSize,
       perMessageDeflate: false,
       clientTracking: false,
+      verifyClient: (info, done) => {
+        const refusal = this.admission.checkOrigin(info.req);
+        if (refusal) this.log.info(`refused a client: ${refusal.reason}`, { ip: info.req.socket.remoteAddress });
+        if (refusal) done(false, refusal.status, refusal.reason);
+        else done(true);
+      },
     });
     this.wss = wss;
     const http = new HttpServer((req, socket, head) =>
@@ -102,15 +126,33 @@ export class GatewayServer {
           message: (msg) => {
             throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
           },
-          close: () => {},
+          close: () => {
+            this.reconnects++;
+          },
         }),
     );
-    this.log.info(`gateway listening on ws://${formatHostPort(listenBound)}, inner ${this.innerAddress}`, {
+    const bound = bindAddress === this.innerAddress ? '' : ` (bound to ${bindAddress})`;
+    this.log.info(`gateway listening on ws://${formatHostPort(listenBound)}, inner ${this.innerAddress}${bound}`, {
       listen: formatHostPort(listenBound),
       inner: this.innerAddress,
+      innerListen: bindAddress,
     });
     if (this.options.demo) this.log.info(`demo chat page on http://${formatHostPort(listenBound)}/`);
     return { listen: listenBound, inner: innerBound };
+  }
+
+  /** Figures for `switchboard status`. */
+  stats(): Record<string, number> {
+    return {
+      connections: this.registry.clients.size,
+      uids: this.registry.uids.size,
+      groups: this.registry.groups.size,
+      messagesIn: this.counters.messagesIn,
+      messagesOut: this.counters.messagesOut,
+      workers: this.router.workerCount,
+      queuedEvents: this.router.queuedEvents(),
+      lostEvents: this.router.lostEvents,
+    };
   }
 
   /** Closes every client with 1001 (going away), then the servers and links. */
@@ -135,12 +177,35 @@ export class GatewayServer {
       ip: req.socket.remoteAddress ?? '',
       port: req.socket.remotePort ?? 0,
     };
+    const refusal = this.admission.admit(request.ip);
+    if (refusal) {
+      this.log.warn(`refused a client: ${refusal.reason}`, { ip: request.ip });
+      ws.close(refusal.status, refusal.reason);
+      return;
+    }
+    ws.once('close', () => this.admission.release(request.ip));
     const client = new ClientState(this.ids.next(), ws, request);
+    const { maxMessagesPerSecond } = this.options;
+    if (maxMessagesPerSecond > 0) client.rate = new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
     this.registry.add(client);
+    this.counters.connectionsOpened++;
     this.router.enqueue(client, { kind: 'connect' });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       client.missedPings = 0;
+      this.counters.messagesIn++;
+      this.counters.bytesIn += data.length;
       if (client.gone) return;
+      if (client.rate && !client.rate.take()) {
+        this.log.warn(
+          `client ${client.id} sends more than ${this.options.maxMessagesPerSecond} messages/s: disconnected`,
+          {
+            code: 'SB_CLOSE_RATE_LIMIT',
+            ip: request.ip,
+          },
+        );
+        ws.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
+        return;
+      }
       if (!this.router.enqueue(client, { kind: 'message', data: isBinary ? data : data.toString() })) {
         this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
           code: 'SB_CLOSE_TRY_AGAIN_LATER',
@@ -186,41 +251,12 @@ export class GatewayServer {
         if (client && worker) this.router.done(worker, client);
         return;
       }
-      case Cmd.SendToClients: {
-        const out = outgoing(msg.data);
-        for (const id of msg.clients) {
-          const client = registry.get(id);
-          if (client) this.deliver(client, out);
-        }
-        return;
-      }
-      case Cmd.SendToUids: {
-        const out = outgoing(msg.data);
-        for (const uid of msg.uids) {
-          const clients = registry.uids.get(uid);
-          if (clients) for (const client of clients) this.deliver(client, out);
-        }
-        return;
-      }
-      case Cmd.SendToGroups: {
-        const out = outgoing(msg.data);
-        const exclude = new Set(msg.exclude);
-        const sent = msg.groups.length > 1 ? new Set<ClientState>() : null;
-        for (const group of msg.groups) {
-          const members = registry.groups.get(group);
-          if (!members) continue;
-          for (const client of members) {
-            if (exclude.has(client.id) || sent?.has(client)) continue;
-            sent?.add(client);
-            this.deliver(client, out);
-          }
-        }
-        return;
-      }
+      case Cmd.SendToClients:
+      case Cmd.SendToUids:
+      case Cmd.SendToGroups:
       case Cmd.SendToAll: {
-        const out = outgoing(msg.data);
-        const exclude = new Set(msg.exclude);
-        for (const client of registry.clients.values()) if (!exclude.has(client.id)) this.deliver(client, out);
+        const delivered = this.send(msg);
+        if (msg.id != null) link.send({ cmd: Cmd.QueryResult, id: msg.id, value: delivered });
         return;
       }
       case Cmd.BindUid:
@@ -234,6 +270,9 @@ export class GatewayServer {
         return this.clientCommand(msg);
       case Cmd.Ungroup:
         return registry.ungroup(msg.group);
+      case Cmd.WorkerDraining:
+        if (worker) this.router.drain(worker);
+        return;
       case Cmd.Query:
         try {
           link.send({ cmd: Cmd.QueryResult, id: msg.id, value: answerQuery(registry, msg.q, msg.args) });
@@ -244,6 +283,48 @@ export class GatewayServer {
         return;
       default:
         throw new SwitchboardError(ErrorCode.BadFrame, `a gateway does not accept ${cmdName(msg.cmd)}`);
+    }
+  }
+
+  /** Hands the data of a send command to its clients; returns how many. */
+  private send(msg: SendCommand): number {
+    const { registry } = this;
+    const out = outgoing(msg.data);
+    let delivered = 0;
+    switch (msg.cmd) {
+      case Cmd.SendToClients:
+        for (const id of msg.clients) {
+          const client = registry.get(id);
+          if (client && this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      case Cmd.SendToUids:
+        for (const uid of msg.uids) {
+          const clients = registry.uids.get(uid);
+          if (clients) for (const client of clients) if (this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      case Cmd.SendToGroups: {
+        const exclude = new Set(msg.exclude);
+        const sent = msg.groups.length > 1 ? new Set<ClientState>() : null;
+        for (const group of msg.groups) {
+          const members = registry.groups.get(group);
+          if (!members) continue;
+          for (const client of members) {
+            if (exclude.has(client.id) || sent?.has(client)) continue;
+            sent?.add(client);
+            if (this.deliver(client, out)) delivered++;
+          }
+        }
+        return delivered;
+      }
+      case Cmd.SendToAll: {
+        const exclude = new Set(msg.exclude);
+        for (const client of registry.clients.values()) {
+          if (!exclude.has(client.id) && this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      }
     }
   }
 
@@ -276,22 +357,50 @@ export class GatewayServer {
     }
   }
 
-  /** Queues one message to one client, unless it stopped reading: then it is cut off as a slow consumer. */
-  private deliver(client: ClientState, out: Outgoing): void {
+  /**
+   * Queues one message to one client, unless it stopped reading: then it is cut off as a slow consumer.
+   * Returns whether the message was queued.
+   */
+  private deliver(client: ClientState, out: Outgoing): boolean {
     const { ws } = client;
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== WebSocket.OPEN) return false;
     if (ws.bufferedAmount > this.options.maxSendBuffer) {
+      if (this.options.slowConsumer === 'drop') {
+        this.counters.droppedPushes++;
+        if (!client.slow) {
+          client.slow = true;
+          this.counters.slowConsumers++;
+          this.log.warn(`client ${client.id} is not reading: dropping pushes to it until it catches up`, {
+            code: 'SB_SLOW_CONSUMER_DROP',
+            ip: client.request.ip,
+          });
+        }
+        return false;
+      }
       this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
         code: 'SB_CLOSE_SLOW_CONSUMER',
         ip: client.request.ip,
       });
+      this.counters.slowConsumers++;
       ws.close(CloseCode.SlowConsumer, 'slow consumer');
       setTimeout(() => ws.terminate(), 1000).unref();
-      return;
+      return false;
+    }
+    if (client.slow) {
+      client.slow = false;
+      this.log.info(`client ${client.id} caught up: pushes to it resume`);
     }
     ws.send(out.bytes, out.binary ? BINARY : TEXT);
+    this.counters.messagesOut++;
+    this.counters.bytesOut += out.bytes.length;
+    return true;
   }
 }
+
+type SendCommand = Extract<
+  Message,
+  { cmd: typeof Cmd.SendToClients | typeof Cmd.SendToUids | typeof Cmd.SendToGroups | typeof Cmd.SendToAll }
+>;
 
 type ClientCommand = Extract<
   Message,

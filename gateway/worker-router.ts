@@ -6,6 +6,10 @@ import type { ClientState, PendingEvent } from './client-registry.ts';
 /** A connected business worker and the clients whose events are sticky to it. */
 export class WorkerLink {
   readonly clients = new Set<ClientState>();
+  /** The worker asked for no new events; it leaves once its in-flight ones are done. */
+  draining = false;
+  /** Events sent to this worker, for metrics. */
+  eventsRouted = 0;
 
   constructor(readonly link: Link) {}
 }
@@ -37,6 +41,19 @@ export class WorkerRouter {
     return this.workers.length;
   }
 
+  /** Workers taking new events. */
+  workerLinks(): readonly WorkerLink[] {
+    return this.workers;
+  }
+
+  /** Events waiting at this gateway: queued behind a busy worker or for any worker at all. */
+  queuedEvents(): number {
+    let n = 0;
+    for (const worker of this.workers) for (const client of worker.clients) n += client.queue.length;
+    for (const client of this.waiting) n += client.queue.length;
+    return n;
+  }
+
   addWorker(link: Link): WorkerLink {
     const worker = new WorkerLink(link);
     this.workers.push(worker);
@@ -48,8 +65,7 @@ export class WorkerRouter {
 
   removeWorker(worker: WorkerLink): void {
     const index = this.workers.indexOf(worker);
-    if (index < 0) return;
-    this.workers.splice(index, 1);
+    if (index >= 0) this.workers.splice(index, 1);
     let lost = 0;
     for (const client of worker.clients) {
       client.worker = null;
@@ -69,6 +85,31 @@ export class WorkerRouter {
     for (const client of rebound) this.dispatch(client);
   }
 
+  /**
+   * The worker is leaving: it gets no new events. Its idle clients move on at once; the others after their
+   * in-flight event is done. When none is left, the worker is told it is drained.
+   */
+  drain(worker: WorkerLink): void {
+    if (worker.draining) return;
+    worker.draining = true;
+    const index = this.workers.indexOf(worker);
+    if (index >= 0) this.workers.splice(index, 1);
+    for (const client of [...worker.clients]) {
+      if (!client.inFlight) this.unbind(client);
+    }
+    this.log.info(`worker ${worker.link.name} is draining (${worker.clients.size} event(s) in flight)`);
+    this.drainedIfIdle(worker);
+  }
+
+  private unbind(client: ClientState): void {
+    client.worker?.clients.delete(client);
+    client.worker = null;
+  }
+
+  private drainedIfIdle(worker: WorkerLink): void {
+    if (worker.draining && worker.clients.size === 0) worker.link.send({ cmd: Cmd.WorkerDrained });
+  }
+
   /** Queues an event; false when the client's queue is full (the caller closes the client). */
   enqueue(client: ClientState, event: PendingEvent): boolean {
     if (event.kind !== 'close' && client.queue.length >= this.maxPendingEvents) return false;
@@ -81,6 +122,10 @@ export class WorkerRouter {
   done(worker: WorkerLink, client: ClientState): void {
     if (client.worker !== worker || !client.inFlight) return;
     client.inFlight = false;
+    if (worker.draining) {
+      this.unbind(client);
+      this.drainedIfIdle(worker);
+    }
     this.dispatch(client);
   }
 
@@ -101,6 +146,7 @@ export class WorkerRouter {
     }
     client.queue.shift();
     client.inFlight = true;
+    worker.eventsRouted++;
     const { id, uid, session } = client;
     switch (event.kind) {
       case 'connect':
@@ -113,8 +159,7 @@ export class WorkerRouter {
   }
 
   private finish(client: ClientState): void {
-    client.worker?.clients.delete(client);
-    client.worker = null;
+    this.unbind(client);
     this.waiting.delete(client);
     this.onFinished(client);
   }

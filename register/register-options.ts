@@ -1,7 +1,8 @@
 import { parseHostPort, type HostPort } from '../shared/address.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import { checkHeartbeatInterval, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 import type { LinkOptions } from '../shared/link.ts';
+import type { LinkTls } from '../shared/link-tls.ts';
 
 export interface RegisterOptions {
   /** Address to listen on for gateways, workers and clients. @default 127.0.0.1:1236 */
@@ -12,8 +13,15 @@ export interface RegisterOptions {
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
-  /** @default 5000 ms */
+  /**
+   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
+   * side pings on its own clock, so processes may use different values. @default 5000
+   */
   heartbeatInterval?: number;
+  /** Connections allowed mid-handshake at once; more are dropped. @default 128 */
+  maxPendingHandshakes?: number;
+  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
+  tls?: LinkTls;
   log?: Logger;
 }
 
@@ -31,7 +39,9 @@ export function parseRegisterOptions(options: RegisterOptions = {}): ResolvedReg
       secret: resolveSecret(options.secret, [listen], 'register'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
-      heartbeatInterval: options.heartbeatInterval,
+      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
+      tls: options.tls,
+      maxPendingHandshakes: options.maxPendingHandshakes,
       log: options.log ?? createLogger({ role: 'register', pid: process.pid }),
     },
   };

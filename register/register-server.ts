@@ -1,8 +1,9 @@
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.ts';
 import { Cmd, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
-import { Link } from '../shared/link.ts';
+import type { Link } from '../shared/link.ts';
+import { createLinkListener } from '../shared/link-server.ts';
 import { parseRegisterOptions, type RegisterOptions, type ResolvedRegisterOptions } from './register-options.ts';
 
 /**
@@ -19,13 +20,17 @@ export class RegisterServer {
 
   constructor(options: RegisterOptions = {}) {
     this.options = parseRegisterOptions(options);
-    this.server = createServer((socket) => {
-      const link = Link.accept(socket, this.options.link, 'register', ['gateway', 'worker', 'client'], (l) =>
-        this.opened(l),
-      );
-      this.links.add(link);
-      link.onClose = () => this.closed(link);
-    });
+    const roles = ['gateway', 'worker', 'client'] as const;
+    this.server = createLinkListener(
+      this.options.link,
+      'register',
+      roles,
+      (link) => {
+        this.links.add(link);
+        link.onClose = () => this.closed(link);
+      },
+      (link) => this.opened(link),
+    );
   }
 
   /** The gateway addresses currently announced, without duplicates. */
@@ -37,7 +42,7 @@ export class RegisterServer {
     const { host, port } = this.options.listen;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
+      this.server.listen({ port, host, exclusive: true }, () => resolve());
     });
     const address = this.server.address();
     const bound = { host, port: typeof address === 'object' && address ? address.port : port };

@@ -19,7 +19,19 @@ const IPV6_HEX = 2 * (1 + 1 + 16 + 2 + 4 + 6);
 
 function addressBytes(host: string): Buffer {
   if (isIPv4(host)) return Buffer.from(host.split('.').map(Number));
+  if (isIPv6(host) && host.includes('%')) {
+    throw new SwitchboardError(
+      ErrorCode.InvalidOption,
+      `"${host}" has a zone (%): link-local addresses only work on one link; use a global or ULA address (e.g. fd00::5)`,
+    );
+  }
   if (isIPv6(host)) {
+    // An embedded IPv4 tail (::ffff:10.0.0.5) is two groups written in dotted form.
+    const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+    if (dotted) {
+      const [a, b, c, d] = dotted[2]!.split('.').map(Number) as [number, number, number, number];
+      host = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
     const [head = '', tail = ''] = host.includes('::') ? host.split('::') : [host, ''];
     const headParts = head ? head.split(':') : [];
     const tailParts = tail ? tail.split(':') : [];

@@ -23,6 +23,9 @@ export const Cmd = {
   EvClose: 22,
   // Worker -> gateway: the event is handled (its session write, if any, was sent before).
   EventDone: 23,
+  // Worker -> gateway: send me no new events; gateway -> worker: none of yours is left in flight.
+  WorkerDraining: 24,
+  WorkerDrained: 25,
   // Worker/client -> gateway: commands.
   SendToClients: 30,
   SendToUids: 31,
@@ -53,7 +56,7 @@ export const MAX_NAME_LENGTH = 1024;
  * `bytes` binary, `data` a client payload (string = text frame, bytes = binary frame), `map` a plain object,
  * `int` an integer, `any` anything; a `?` suffix also allows null (or the field being absent).
  */
-type FieldKind = 'name' | 'names' | 'text' | 'bytes' | 'data' | 'map' | 'int' | 'any' | 'name?' | 'data?';
+type FieldKind = 'name' | 'names' | 'text' | 'bytes' | 'data' | 'map' | 'int' | 'any' | 'name?' | 'data?' | 'int?';
 
 /** Client payload: a string is sent as a text frame, bytes as a binary frame. */
 export type Payload = string | Uint8Array;
@@ -82,6 +85,7 @@ type KindType = {
   any: unknown;
   'name?': string | null;
   'data?': Payload | null;
+  'int?': number | null;
 };
 
 const schema = {
@@ -99,10 +103,14 @@ const schema = {
   [Cmd.EvMessage]: { client: 'name', uid: 'name?', session: 'map', data: 'data' },
   [Cmd.EvClose]: { client: 'name', uid: 'name?', session: 'map' },
   [Cmd.EventDone]: { client: 'name' },
-  [Cmd.SendToClients]: { clients: 'names', data: 'data' },
-  [Cmd.SendToUids]: { uids: 'names', data: 'data' },
-  [Cmd.SendToGroups]: { groups: 'names', data: 'data', exclude: 'names' },
-  [Cmd.SendToAll]: { data: 'data', exclude: 'names' },
+  [Cmd.WorkerDraining]: {},
+  [Cmd.WorkerDrained]: {},
+  // `id`, when present, asks the gateway to answer with a QueryResult whose value is the number of clients
+  // the data was handed to.
+  [Cmd.SendToClients]: { clients: 'names', data: 'data', id: 'int?' },
+  [Cmd.SendToUids]: { uids: 'names', data: 'data', id: 'int?' },
+  [Cmd.SendToGroups]: { groups: 'names', data: 'data', exclude: 'names', id: 'int?' },
+  [Cmd.SendToAll]: { data: 'data', exclude: 'names', id: 'int?' },
   [Cmd.BindUid]: { client: 'name', uid: 'name' },
   [Cmd.UnbindUid]: { client: 'name', uid: 'name' },
   [Cmd.JoinGroup]: { client: 'name', group: 'name' },
@@ -119,10 +127,11 @@ const schema = {
 
 type Schema = typeof schema;
 
-/** The message whose `cmd` is C, with its fields typed from the schema. */
-export type MessageOf<C extends Cmd> = { cmd: C } & {
-  -readonly [K in keyof Schema[C]]: KindType[Schema[C][K] & FieldKind];
-};
+type Required<S> = { -readonly [K in keyof S as S[K] extends `${string}?` ? never : K]: KindType[S[K] & FieldKind] };
+type Optional<S> = { -readonly [K in keyof S as S[K] extends `${string}?` ? K : never]?: KindType[S[K] & FieldKind] };
+
+/** The message whose `cmd` is C, with its fields typed from the schema (`?` kinds may be left out). */
+export type MessageOf<C extends Cmd> = { cmd: C } & Required<Schema[C]> & Optional<Schema[C]>;
 
 /** Any internal message: a union keyed on `cmd`, so a `switch (msg.cmd)` narrows it. */
 export type Message = { [C in Cmd]: MessageOf<C> }[Cmd];
@@ -163,6 +172,8 @@ function fits(kind: FieldKind, value: unknown): boolean {
       return value == null || isName(value);
     case 'data?':
       return value == null || isData(value);
+    case 'int?':
+      return value == null || Number.isSafeInteger(value);
   }
 }
 

@@ -36,6 +36,18 @@ export const ErrorCode = {
   NotInWorker: 'SB_ERR_NOT_IN_WORKER',
   /** A "current client" call was made outside an event handler. */
   NoCurrentClient: 'SB_ERR_NO_CURRENT_CLIENT',
+  /** HTTP API: a missing or wrong bearer token. */
+  Unauthorized: 'SB_ERR_UNAUTHORIZED',
+  /** HTTP API: a token is required here (non-loopback address) and none was given. */
+  TokenRequired: 'SB_ERR_TOKEN_REQUIRED',
+  /** HTTP API: the request body is not valid JSON, or not a JSON object. */
+  BadJson: 'SB_ERR_BAD_JSON',
+  /** HTTP API: the request body is larger than the limit. */
+  BodyTooLarge: 'SB_ERR_BODY_TOO_LARGE',
+  /** HTTP API: no such endpoint, or the wrong method for it. */
+  NotFound: 'SB_ERR_NOT_FOUND',
+  /** HTTP API: an unexpected failure (a bug: please report it). */
+  Internal: 'SB_ERR_INTERNAL',
   /** The events module could not be loaded. */
   EventsModule: 'SB_ERR_EVENTS_MODULE',
 } as const;

@@ -18,7 +18,8 @@ export class FrameDecoder {
 
   constructor(
     private readonly onFrame: (value: unknown) => void,
-    private readonly maxFrameSize = DEFAULT_MAX_FRAME_SIZE,
+    /** May be raised later (e.g. once a peer is authenticated). */
+    public maxFrameSize = DEFAULT_MAX_FRAME_SIZE,
   ) {}
 
   /** Bytes held for an incomplete frame. */

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { formatHostPort, type HostPort } from './address.ts';
 import { Cmd, cmdName, parseMessage, type Message } from './commands.ts';
 import { ErrorCode, SwitchboardError } from './errors.ts';
@@ -6,6 +6,8 @@ import { FrameDecoder } from './frame-decoder.ts';
 import { FrameWriter } from './frame-encoder.ts';
 import { clientProof, DEFAULT_HANDSHAKE_TIMEOUT, newNonce, proofMatches, serverProof } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { connectLinkSocket, type LinkTls } from './link-tls.ts';
+import type { HandshakeGate } from './handshake-gate.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from './codec.ts';
 
@@ -17,13 +19,27 @@ export interface LinkOptions {
   maxFrameSize?: number;
   /** @default 5000 ms (DEFAULT_HANDSHAKE_TIMEOUT) */
   handshakeTimeout?: number;
-  /** Ping period of an open link; it is closed after 3 periods of silence. @default 5000 ms */
+  /** TLS on internal links (see link-tls.ts); plain TCP when absent. */
+  tls?: LinkTls;
+  /** Servers only: connections allowed mid-handshake at once (HandshakeGate). @default 128 */
+  maxPendingHandshakes?: number;
+  /**
+   * Ping period of an open link. A link that received nothing for HEARTBEAT_MAX_MISSED periods is closed;
+   * silence is checked once per period, so a dead peer is noticed 3 to 4 periods after its last frame.
+   * @default 5000 ms (DEFAULT_HEARTBEAT_INTERVAL)
+   */
   heartbeatInterval?: number;
   log: Logger;
 }
 
+/** @default 5000 ms between pings on every internal link. */
 export const DEFAULT_HEARTBEAT_INTERVAL = 5000;
-const HEARTBEAT_MAX_MISSED = 3;
+/** Silent periods after which a link is closed (SB_ERR_LINK_TIMEOUT). */
+export const HEARTBEAT_MAX_MISSED = 3;
+/** The shortest heartbeat period accepted, so a busy event loop is not mistaken for a dead peer. */
+export const MIN_HEARTBEAT_INTERVAL = 50;
+/** Handshake frames are a few hundred bytes; a larger one before authentication is refused. */
+const HANDSHAKE_MAX_FRAME_SIZE = 4096;
 
 /** Roles a peer may claim in its handshake. */
 export type PeerRole = 'gateway' | 'worker' | 'client';
@@ -46,18 +62,24 @@ export class Link {
   private readonly writer: FrameWriter;
   private readonly decoder: FrameDecoder;
   private heartbeat: Heartbeat | null = null;
+  /** Resolves when the socket is fully closed (no handle left). */
+  readonly socketClosed: Promise<void>;
   private closed = false;
   private closeError: SwitchboardError | undefined;
   /** Messages before the link is open go to the handshake instead of `onMessage`. */
   private handshakeStep: ((msg: Message) => void) | null = null;
 
+  /** @param remote the peer's address for logs; by default the socket's, which an outgoing socket lacks at first. */
   constructor(
     readonly socket: Socket,
     private readonly options: LinkOptions,
+    remote?: string,
   ) {
-    this.remote = formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
+    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.remote = remote ?? formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     this.writer = new FrameWriter(socket);
-    this.decoder = new FrameDecoder((value) => this.receive(value), options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    // Until the peer proved the secret only small handshake frames are accepted.
+    this.decoder = new FrameDecoder((value) => this.receive(value), HANDSHAKE_MAX_FRAME_SIZE);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -140,17 +162,36 @@ export class Link {
     }
   }
 
+  /**
+   * Checks now that the peer still answers: pings it and closes the link (SB_ERR_LINK_TIMEOUT) unless
+   * something arrives within one heartbeat interval. Used when a register reports the peer gone, so a dead
+   * peer is dropped without waiting for the regular heartbeat; a live one just answers the ping.
+   */
+  probe(): void {
+    if (this.isOpen) this.heartbeat?.probe(this.heartbeatInterval);
+  }
+
+  private get heartbeatInterval(): number {
+    return this.options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+  }
+
   /** Marks the handshake done and starts the heartbeat. */
   private open(): void {
     this.handshakeStep = null;
-    const interval = this.options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    this.decoder.maxFrameSize = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    const interval = this.heartbeatInterval;
     this.heartbeat = new Heartbeat(
       interval,
       HEARTBEAT_MAX_MISSED,
       () => this.send({ cmd: Cmd.Ping }),
-      () =>
+      (why) =>
         this.fail(
-          new SwitchboardError(ErrorCode.LinkTimeout, `no heartbeat for ${interval * HEARTBEAT_MAX_MISSED} ms`),
+          new SwitchboardError(
+            ErrorCode.LinkTimeout,
+            why === 'probe'
+              ? `no answer to a probe within ${interval} ms`
+              : `no heartbeat for ${interval * HEARTBEAT_MAX_MISSED} ms`,
+          ),
         ),
     );
   }
@@ -165,7 +206,10 @@ export class Link {
     serverRole: string,
     roles: readonly PeerRole[],
     onOpen: (link: Link) => void,
-  ): Link {
+    gate?: HandshakeGate,
+  ): Link | null {
+    const admitted = gate ? gate.admit(socket) : null;
+    if (gate && !admitted) return null;
     const link = new Link(socket, options);
     const serverNonce = newNonce();
     const timer = setTimeout(
@@ -192,6 +236,7 @@ export class Link {
       link.name = message.name.slice(0, 200);
       link.send({ cmd: Cmd.AuthOk, proof: serverProof(options.secret, message.nonce, serverNonce) });
       link.open();
+      admitted?.passed();
       onOpen(link);
     };
     link.send({ cmd: Cmd.Hello, nonce: serverNonce, role: serverRole });
@@ -213,8 +258,8 @@ export class Link {
   ): Promise<Link> {
     return new Promise((resolve, reject) => {
       const target = formatHostPort(address);
-      const socket = connect({ host: address.host, port: address.port });
-      const link = new Link(socket, options);
+      const socket = connectLinkSocket(address.host, address.port, options.tls);
+      const link = new Link(socket, options, target);
       const clientNonce = newNonce();
       let settled = false;
       const settle = (err?: SwitchboardError) => {

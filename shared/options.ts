@@ -1,5 +1,6 @@
 import { formatHostPort, isLoopback, type HostPort } from './address.ts';
 import { ErrorCode, SwitchboardError } from './errors.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL } from './link.ts';
 
 /** @default 127.0.0.1:1236: where the register listens, and where every other role looks for it. */
 export const DEFAULT_REGISTER_ADDRESS = '127.0.0.1:1236';
@@ -37,4 +38,9 @@ export function checkInteger(name: string, value: number, min: number, max = Num
     );
   }
   return value;
+}
+
+/** The link heartbeat period: the default when not given, else an integer of at least 50 ms. */
+export function checkHeartbeatInterval(value: number | undefined): number {
+  return checkInteger('heartbeatInterval', value ?? DEFAULT_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL);
 }

@@ -42,11 +42,16 @@ export class PersistentLink {
     return this.link?.isOpen ?? false;
   }
 
-  stop(): void {
+  /** Stops reconnecting and closes the link cleanly; resolves when its socket is closed (1 s at most). */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.link?.close();
+    const link = this.link;
     this.link = null;
+    if (!link) return Promise.resolve();
+    link.close();
+    const timer = setTimeout(() => link.socket.destroy(), 1000);
+    return link.socketClosed.finally(() => clearTimeout(timer));
   }
 
   private attempt(): void {

@@ -9,6 +9,8 @@ export interface ClusterLayout {
   secret?: string;
   /** Extra gateway flags. */
   gatewayArgs?: string[];
+  /** Extra register flags. */
+  registerArgs?: string[];
   /** Extra worker flags. */
   workerArgs?: string[];
 }
@@ -37,7 +39,11 @@ export class Cluster {
   }
 
   startRegister(): RoleProcess {
-    this.register = new RoleProcess('register', ['register', '--listen', this.registerAddress], this.env);
+    this.register = new RoleProcess(
+      'register',
+      ['register', '--listen', this.registerAddress, ...(this.layout.registerArgs ?? [])],
+      this.env,
+    );
     return this.register;
   }
 

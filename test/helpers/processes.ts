@@ -15,12 +15,18 @@ export class RoleProcess {
   private waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   readonly exited: Promise<number | null>;
 
+  /**
+   * @param wrap a command that runs the process, e.g. `['ip', 'netns', 'exec', 'ns1']`; it must exec the
+   *   program in place (same pid) so signals reach it.
+   */
   constructor(
     readonly name: string,
     args: string[],
     env: NodeJS.ProcessEnv = {},
+    wrap: readonly string[] = [],
   ) {
-    this.proc = spawn(process.execPath, [BIN, ...args], {
+    const command = [...wrap, process.execPath, BIN, ...args];
+    this.proc = spawn(command[0]!, command.slice(1), {
       env: { ...process.env, SWITCHBOARD_SECRET: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RoleProcess } from './processes.ts';
 
 /**
@@ -6,6 +9,8 @@ import { RoleProcess } from './processes.ts';
  */
 export class SwitchboardStart {
   readonly process: RoleProcess;
+  /** Its own control socket, so it runs beside any other `start` (another test's, or a developer's). */
+  private readonly controlDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
 
   constructor(readonly host: string) {
     this.process = new RoleProcess('start', [
@@ -18,6 +23,8 @@ export class SwitchboardStart {
       host,
       '--inner-port',
       '2900',
+      '--control',
+      join(this.controlDir, 'control.sock'),
     ]);
   }
 
@@ -55,7 +62,7 @@ export class SwitchboardStart {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (clean) return;
+    if (clean) return this.removeControlDir();
     await this.process.kill('SIGKILL');
     const children = new Set(this.process.lines.map((l) => l.pid as number));
     children.delete(this.process.proc.pid!);
@@ -66,5 +73,10 @@ export class SwitchboardStart {
         // That one had exited.
       }
     }
+    this.removeControlDir();
+  }
+
+  private removeControlDir(): void {
+    rmSync(this.controlDir, { recursive: true, force: true });
   }
 }

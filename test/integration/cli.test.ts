@@ -80,6 +80,10 @@ describe('switchboard CLI', () => {
     assert.equal(top.status, 0);
     for (const role of ['start', 'register', 'gateway', 'business']) assert.match(top.stdout, new RegExp(role));
     assert.match(run('gateway', '--help').stdout, /--lan-ip[\s\S]*--inner-port[\s\S]*--register[\s\S]*--secret/);
+    for (const role of ['register', 'gateway', 'business']) {
+      assert.match(run(role, '--help').stdout, /--heartbeat-interval/, role);
+    }
+    assert.match(run('gateway', '--help').stdout, /--inner-listen/);
     assert.match(run('business', '--help').stdout, /--events/);
     assert.match(run('register', '--help').stdout, /--listen/);
   });

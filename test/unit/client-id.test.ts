@@ -38,6 +38,9 @@ describe('client ids', () => {
   it('canonicalise IP literals so address keys compare equal', () => {
     assert.equal(canonicalIp('0:0:0:0:0:0:0:1'), '::1');
     assert.equal(canonicalIp('2001:DB8::1'), '2001:db8::1');
+    assert.equal(canonicalIp('::ffff:10.0.0.5'), '::ffff:a00:5');
+    assert.equal(canonicalIp('64:ff9b::192.0.2.33'), '64:ff9b::c000:221');
     assert.throws(() => canonicalIp('gateway.local'), { code: 'SB_ERR_INVALID_OPTION' });
+    assert.throws(() => canonicalIp('fe80::1%eth0'), { code: 'SB_ERR_INVALID_OPTION' });
   });
 });

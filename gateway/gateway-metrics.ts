@@ -1,0 +1,72 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GatewayServer } from './gateway-server.ts';
+
+/** Running totals the gateway keeps on its hot paths: plain numbers, read by metrics and status. */
+export class GatewayCounters {
+  messagesIn = 0;
+  bytesIn = 0;
+  messagesOut = 0;
+  bytesOut = 0;
+  slowConsumers = 0;
+  droppedPushes = 0;
+  connectionsOpened = 0;
+}
+
+/** The gateway's Prometheus metrics, read from its counters and state when scraped. */
+export function gatewayMetrics(server: GatewayServer): Registry {
+  const registry = new Registry();
+  const { counters, registry: clients, router } = server;
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('switchboard_gateway_connections', 'Client connections open now', () => clients.clients.size);
+  gauge('switchboard_gateway_uids', 'Distinct uids bound on this gateway', () => clients.uids.size);
+  gauge('switchboard_gateway_groups', 'Groups with members on this gateway', () => clients.groups.size);
+  gauge('switchboard_gateway_workers', 'Business workers linked (draining ones excluded)', () => router.workerCount);
+  gauge('switchboard_gateway_queued_events', 'Client events waiting for a worker', () => router.queuedEvents());
+  counter('switchboard_gateway_connections_total', 'Client connections accepted', () => counters.connectionsOpened);
+  counter('switchboard_gateway_messages_in_total', 'Messages received from clients', () => counters.messagesIn);
+  counter('switchboard_gateway_bytes_in_total', 'Bytes received from clients', () => counters.bytesIn);
+  counter('switchboard_gateway_messages_out_total', 'Messages handed to clients', () => counters.messagesOut);
+  counter('switchboard_gateway_bytes_out_total', 'Bytes handed to clients', () => counters.bytesOut);
+  counter(
+    'switchboard_gateway_slow_consumers_total',
+    'Clients that stopped reading (closed, or pushes dropped)',
+    () => counters.slowConsumers,
+  );
+  counter(
+    'switchboard_gateway_dropped_pushes_total',
+    'Pushes skipped for slow consumers (drop policy)',
+    () => counters.droppedPushes,
+  );
+  counter('switchboard_gateway_lost_events_total', 'Events lost with a worker that died', () => router.lostEvents);
+  counter('switchboard_gateway_link_reconnects_total', 'Register links re-established', () => server.reconnects);
+  new Counter({
+    name: 'switchboard_gateway_events_routed_total',
+    help: 'Client events sent to each worker',
+    labelNames: ['worker'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const worker of router.workerLinks()) this.inc({ worker: worker.link.name }, worker.eventsRouted);
+    },
+  });
+  collectDefaultMetrics({ register: registry, prefix: 'switchboard_gateway_' });
+  return registry;
+}

@@ -1,0 +1,145 @@
+// Client-side limits of a real gateway: connections per gateway and per IP, allowed origins, message rate, and
+// slow consumers under a broadcast stream.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { GatewayClient } from '../../business/gateway-client.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { Cluster } from '../helpers/cluster.ts';
+import { killAll } from '../helpers/processes.ts';
+import { TestClient } from '../helpers/ws-client.ts';
+
+const HOST = '127.0.0.32';
+const cluster = new Cluster({ host: HOST, gateways: 3, workers: 1, secret: 'limits' });
+const sockets: WebSocket[] = [];
+
+function open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, options);
+  sockets.push(ws);
+  ws.on('error', () => {});
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error('refused'), { status: res.statusCode })),
+    );
+  });
+}
+const closed = (ws: WebSocket) =>
+  new Promise<number>((resolve) =>
+    ws.readyState === WebSocket.CLOSED ? resolve(ws.readyState) : ws.once('close', resolve),
+  );
+const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+describe('client limits', () => {
+  before(async () => {
+    cluster.startRegister();
+    await cluster.register.waitFor('register listening');
+    // Gateway 0: connection limits and a message rate. 1: allowed origins. 2: slow consumers.
+    cluster.layout.gatewayArgs = [
+      '--max-connections',
+      '5',
+      '--max-connections-per-ip',
+      '3',
+      '--max-messages-per-second',
+      '50',
+    ];
+    cluster.startGateway(0);
+    cluster.layout.gatewayArgs = ['--allowed-origins', 'https://good.example'];
+    cluster.startGateway(1);
+    cluster.layout.gatewayArgs = ['--max-send-buffer', '262144'];
+    cluster.startGateway(2);
+    cluster.startWorker(0);
+    await cluster.workerReady(cluster.workers[0]!);
+  });
+
+  after(async () => {
+    for (const ws of sockets) ws.terminate();
+    await killAll();
+  });
+
+  it('limits connections per IP (1008) and per gateway (1013)', async () => {
+    const fromA = await Promise.all([1, 2, 3].map(() => open(cluster.wsUrl(0), { localAddress: '127.0.0.33' })));
+    const fourth = await open(cluster.wsUrl(0), { localAddress: '127.0.0.33' });
+    assert.equal(await closed(fourth), 1008);
+    const fromB = await Promise.all([1, 2].map(() => open(cluster.wsUrl(0), { localAddress: '127.0.0.34' })));
+    const sixth = await open(cluster.wsUrl(0), { localAddress: '127.0.0.35' });
+    assert.equal(await closed(sixth), 1013);
+    for (const ws of [...fromA, ...fromB]) assert.equal(ws.readyState, WebSocket.OPEN);
+    // Room again once one leaves.
+    fromA[0]!.close();
+    await closed(fromA[0]!);
+    const again = await open(cluster.wsUrl(0), { localAddress: '127.0.0.33' });
+    assert.equal(again.readyState, WebSocket.OPEN);
+    for (const ws of [...fromA, ...fromB, again]) ws.terminate();
+  });
+
+  it('refuses origins that are not allowed with HTTP 403', async () => {
+    await assert.rejects(open(cluster.wsUrl(1), { origin: 'https://evil.example' }), { status: 403 });
+    await assert.rejects(open(cluster.wsUrl(1)), { status: 403 });
+    const good = await open(cluster.wsUrl(1), { origin: 'https://good.example' });
+    assert.equal(good.readyState, WebSocket.OPEN);
+  });
+
+  it('closes a client that sends faster than its rate with 1008, and only that one', async () => {
+    await new Promise((r) => setTimeout(r, 300)); // let the first test's connections be released
+    const flooder = await open(cluster.wsUrl(0));
+    const polite = new TestClient(cluster.wsUrl(0));
+    sockets.push(polite.ws);
+    await polite.opened;
+    for (let i = 0; i < 500; i++) flooder.send('{"op":"noop"}');
+    assert.equal(await closed(flooder), 1008);
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await polite.call('isOnline', '$self'), true);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await cluster.gateways[0]!.waitFor('messages/s: disconnected');
+  });
+
+  it('cuts off clients that stop reading during a broadcast stream; memory stays bounded, readers get everything', async () => {
+    const url = cluster.wsUrl(2);
+    const slow = await Promise.all(Array.from({ length: 100 }, () => open(url)));
+    for (const ws of slow) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const fast = await Promise.all(Array.from({ length: 10 }, () => open(url)));
+    const got = fast.map(() => 0);
+    fast.forEach((ws, i) => ws.on('message', (m: Buffer) => m.length === 32 * 1024 && got[i]!++));
+    const gatewayPid = cluster.gateways[2]!.proc.pid!;
+    const rssBefore = rssOf(gatewayPid);
+
+    const pusher = new GatewayClient({
+      register: cluster.registerAddress,
+      secret: 'limits',
+      log: createLogger({}, 'silent'),
+    });
+    const payload = 'x'.repeat(32 * 1024);
+    const broadcasts = 300;
+    let peak = 0;
+    try {
+      for (let i = 0; i < broadcasts; i++) {
+        pusher.sendToAll(payload);
+        // Pace the stream by a round trip now and then, as a real producer would be paced.
+        if (i % 10 === 9) {
+          await pusher.getAllClientIdCount();
+          peak = Math.max(peak, rssOf(gatewayPid));
+        }
+      }
+      const deadline = Date.now() + 20_000;
+      while (got.some((n) => n < broadcasts) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await pusher.close();
+    }
+    assert.deepEqual(
+      got,
+      fast.map(() => broadcasts),
+      'every reader got every broadcast',
+    );
+    for (const ws of fast) assert.equal(ws.readyState, WebSocket.OPEN);
+    const cut = cluster.gateways[2]!.logged('is not reading');
+    assert.equal(cut.length, 100, 'each slow client cut off, logged once');
+    assert.ok(cut.every((l) => l.code === 'SB_CLOSE_SLOW_CONSUMER'));
+    const grown = (peak - rssBefore) / 1024 / 1024;
+    console.log(`gateway RSS ${Math.round(rssBefore / 1048576)} MB before, peak +${grown.toFixed(1)} MB`);
+    // Without the bound the gateway would hold 100 × 9.6 MB for the slow clients.
+    assert.ok(grown < 64, `gateway RSS grew by ${grown.toFixed(1)} MB`);
+  });
+});

@@ -1,0 +1,178 @@
+// `switchboard start` with several gateways and workers, driven like an operator would: reload under load,
+// a worker killed with SIGKILL, status, /metrics and stop.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BIN, FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
+import { TestClient } from '../helpers/ws-client.ts';
+
+const HOST = '127.0.0.29';
+const CONTROL = join(tmpdir(), `sb-ops-test-${process.pid}.sock`);
+const clients: TestClient[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type Reply = { seq: number; count: number; worker: number };
+const isReply = (m: unknown) => typeof (m as Reply).seq === 'number';
+
+/**
+ * Runs a control command (status/reload/stop) the way a user would, from another process. Asynchronously, so
+ * the test's clients keep sending meanwhile.
+ */
+function control(...args: string[]): Promise<string> {
+  const proc = spawn(process.execPath, [BIN, ...args, '--control', CONTROL]);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (c) => (stdout += c));
+  proc.stderr.on('data', (c) => (stderr += c));
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
+  return new Promise((resolve) =>
+    proc.once('exit', (code) => {
+      clearTimeout(killer);
+      assert.equal(code, 0, `switchboard ${args.join(' ')}: ${stderr}`);
+      resolve(stdout);
+    }),
+  );
+}
+
+const status = async () => JSON.parse(await control('status', '--json')) as Record<string, any>[];
+
+async function metrics(port: number): Promise<string> {
+  return (await fetch(`http://${HOST}:${port}/metrics`)).text();
+}
+
+describe('operations', () => {
+  let start: RoleProcess;
+
+  before(async () => {
+    start = new RoleProcess('start', [
+      'start',
+      ...['--listen', `${HOST}:7272`, '--register-listen', `${HOST}:1236`, '--lan-ip', HOST],
+      ...['--gateways', '2', '--workers', '2', '--events', `${FIXTURES}api-app.ts`],
+      ...['--metrics-listen', `${HOST}:9400`, '--control', CONTROL],
+    ]);
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const up = await fetch(`http://${HOST}:9500/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      const linked = /switchboard_worker_gateways_linked 2/.test(up);
+      const second = await fetch(`http://${HOST}:9501/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      if (linked && /switchboard_worker_gateways_linked 2/.test(second)) break;
+      await sleep(200);
+    }
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await killAll();
+  });
+
+  it('reloads workers several times under load: every message handled once, in order, nobody dropped', async () => {
+    const streamers = await Promise.all(Array.from({ length: 12 }, () => TestClient.connect(`ws://${HOST}:7272`)));
+    clients.push(...streamers);
+    let sending = true;
+    let sent = 0;
+    const stream = (async () => {
+      while (sending && sent < 2000) {
+        for (const s of streamers) s.send({ seq: sent });
+        sent++;
+        await sleep(8);
+      }
+    })();
+    const pidsBefore = (await status()).filter((p) => p.role === 'business').map((p) => p.pid);
+    for (let i = 0; i < 3; i++) assert.match(await control('reload'), /2 business worker\(s\) replaced/);
+    await sleep(200);
+    sending = false;
+    await stream;
+    const pidsAfter = (await status()).filter((p) => p.role === 'business').map((p) => p.pid);
+    console.log(
+      'DBG',
+      JSON.stringify(
+        start.lines.filter((l) => /unfinished|draining|stopping|threw/.test(String(l.msg))).map((l) => [l.role, l.msg]),
+      ),
+    );
+    assert.equal(pidsAfter.filter((pid) => pidsBefore.includes(pid)).length, 0, 'every worker was replaced');
+
+    for (const s of streamers) {
+      await s.next((m) => (m as Reply).seq === sent - 1, 15_000);
+      assert.equal(s.closeCode, null, 'no client was disconnected');
+      const replies = s.received.filter((m) => isReply(m.data)).map((m) => m.data as Reply);
+      replies.push({ seq: sent - 1, count: sent, worker: 0 });
+      assert.equal(replies.length, sent, 'every message handled exactly once');
+      replies.forEach((r, i) => assert.deepEqual([r.seq, r.count], [i, i + 1], 'in order, session carried over'));
+      s.received.length = 0;
+    }
+  });
+
+  it('replaces a worker killed with SIGKILL; its clients stay connected and are served', async () => {
+    const client = await TestClient.connect(`ws://${HOST}:7272`);
+    clients.push(client);
+    const victims = (await status()).filter((p) => p.role === 'business');
+    for (let seq = 0; seq < 50; seq++) {
+      client.send({ seq });
+      if (seq === 20) process.kill(victims[0]!.pid, 'SIGKILL');
+      await sleep(5);
+    }
+    await start.waitFor('business exited (SIGKILL)');
+    client.send({ seq: 50 });
+    await client.next((m) => (m as Reply).seq === 50, 10_000);
+    assert.equal(client.closeCode, null);
+    const deadline = Date.now() + 15_000;
+    let replaced = false;
+    while (!replaced && Date.now() < deadline) {
+      const pids = (await status()).filter((p) => p.role === 'business').map((p) => p.pid);
+      replaced = pids.every((pid) => pid !== null && pid !== victims[0]!.pid);
+      if (!replaced) await sleep(200);
+    }
+    assert.ok(replaced, 'the supervisor started a new worker');
+  });
+
+  it('prints status per process, as a table and as JSON', async () => {
+    const rows = await status();
+    assert.deepEqual(rows.map((p) => p.role).sort(), ['business', 'business', 'gateway', 'gateway', 'register']);
+    const gateways = rows.filter((p) => p.role === 'gateway');
+    const connected = clients.filter((c) => c.closeCode === null).length;
+    assert.equal(
+      gateways.reduce((n, g) => n + g.connections, 0),
+      connected,
+    );
+    for (const row of rows) {
+      assert.ok(row.pid > 0 && row.rss > 0 && row.uptime >= 0, JSON.stringify(row));
+    }
+    for (const worker of rows.filter((p) => p.role === 'business')) assert.equal(typeof worker.inFlight, 'number');
+    const table = await control('status');
+    assert.match(table, /^ROLE\s+PID\s+UPTIME\s+CONNS/);
+    assert.equal(table.trim().split('\n').length, 6);
+  });
+
+  it('exports Prometheus metrics from gateways and workers', async () => {
+    const gateway = (await metrics(9400)) + (await metrics(9401));
+    const connections = [...gateway.matchAll(/^switchboard_gateway_connections (\d+)/gm)].map((m) => Number(m[1]));
+    assert.equal(
+      connections.reduce((a, b) => a + b, 0),
+      clients.filter((c) => c.closeCode === null).length,
+    );
+    assert.match(gateway, /^switchboard_gateway_messages_in_total [1-9]/m);
+    assert.match(gateway, /^switchboard_gateway_events_routed_total\{worker=".+"\} \d+/m);
+    assert.match(gateway, /^switchboard_gateway_lost_events_total \d+/m);
+    // One of the two workers was just restarted and may have handled nothing yet.
+    const worker = (await metrics(9500)) + (await metrics(9501));
+    assert.match(worker, /^switchboard_worker_handler_duration_seconds_bucket\{le="0.005",event="message"\} \d+/m);
+    assert.match(worker, /^switchboard_worker_events_in_flight \d+/m);
+  });
+
+  it('stops gracefully: clients get 1001 "going away", every process exits', async () => {
+    const client = clients.find((c) => c.closeCode === null)!;
+    await control('stop');
+    assert.equal(await client.closed, 1001);
+    assert.equal(await start.exited, 0);
+    const again = spawnSync(process.execPath, [BIN, 'status', '--control', CONTROL], { encoding: 'utf8' });
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /no running switchboard/);
+  });
+});
