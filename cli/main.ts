@@ -209,6 +209,7 @@ program
   .option('--register-listen <host:port>', 'address of the register', DEFAULT_REGISTER_ADDRESS)
   .option('--lan-ip <ip>', 'inner address of the gateways', DEFAULT_LAN_IP)
   .option('--inner-port <port>', 'inner port of the first gateway (the others: +1, +2, …)', integer, DEFAULT_INNER_PORT)
+  .option('--no-demo', 'do not serve the demo chat page on the gateway port')
   .addOption(secretOption().default(undefined, 'a random one for this run'))
   .option('--api-listen <host:port>', 'also run the HTTP push API on this address (off by default)')
   .addOption(apiTokenOption())
@@ -229,6 +230,7 @@ program
           count: opts.gateways,
           argsFor: (i) => [
             ...['--listen', opts.listen, '--lan-ip', opts.lanIp, '--inner-port', String(opts.innerPort + i)],
+            ...(opts.demo ? ['--demo'] : []),
             ...register,
             ...metrics(i),
             ...common,
@@ -254,7 +256,11 @@ program
       process.stderr.write(`switchboard start: ${(err as Error).message}\n`);
       process.exit(1);
     }
-    log.info(`switchboard started: clients connect to ws://${opts.listen}; control socket ${opts.control}`);
+    log.info(
+      `switchboard started: clients connect to ws://${opts.listen}` +
+        (opts.demo ? `, the demo chat is on http://${opts.listen}/` : '') +
+        `; control socket ${opts.control}`,
+    );
   });
 
 program
@@ -387,6 +393,7 @@ const gatewayCommand = program
       .choices(['close', 'drop'])
       .default('close'),
   )
+  .option('--demo', 'serve the demo chat page at / on the public port')
   .addOption(heartbeatOption());
 addLinkOptions(gatewayCommand, true)
   .addOption(metricsOption())
@@ -424,6 +431,7 @@ addLinkOptions(gatewayCommand, true)
         maxMessagesPerSecond: opts.maxMessagesPerSecond,
         maxSendBuffer: opts.maxSendBuffer,
         slowConsumer: opts.slowConsumer,
+        demo: opts.demo === true,
         ...linkFlags(opts),
         log,
       });

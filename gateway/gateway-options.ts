@@ -66,6 +66,8 @@ export interface GatewayOptions {
    * with 1008. 0 = no limit. @default 100
    */
   maxMessagesPerSecond?: number;
+  /** Serve the demo chat page at / on the public port (the client library is always served under /client/). @default false */
+  demo?: boolean;
   /** @default 16 MiB */
   maxFrameSize?: number;
   /** @default 5000 ms */
@@ -100,6 +102,7 @@ export interface ResolvedGatewayOptions {
   maxConnectionsPerIp: number;
   allowedOrigins: readonly string[];
   maxMessagesPerSecond: number;
+  demo: boolean;
   link: LinkOptions;
   log: Logger;
 }
@@ -153,6 +156,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
       options.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND,
       0,
     ),
+    demo: options.demo ?? false,
     link: {
       // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
       secret: resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'),

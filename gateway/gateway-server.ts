@@ -11,7 +11,9 @@ import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
 import { ClientRegistry, ClientState } from './client-registry.ts';
 import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
+import { HttpServer } from './http-server.ts';
 import { answerQuery } from './queries.ts';
+import { addClientLibraryRoutes, addDemoRoutes } from './web-routes.ts';
 import { WorkerRouter, type WorkerLink } from './worker-router.ts';
 import { Admission } from './admission.ts';
 import { RateLimit } from './rate-limit.ts';
@@ -46,6 +48,7 @@ export class GatewayServer {
   private readonly innerServer: Server;
   private readonly innerLinks = new Set<Link>();
   private wss: WebSocketServer | null = null;
+  private http: HttpServer | null = null;
   private registers: PersistentLink[] = [];
   private heartbeat: ClientHeartbeat | null = null;
   private get log() {
@@ -87,9 +90,9 @@ export class GatewayServer {
     this.innerAddress = formatHostPort(innerBound);
     this.ids = new ClientIdFactory(innerBound);
 
+    // One public port: WebSocket upgrades become clients, plain HTTP requests go to the routes.
     const wss = new WebSocketServer({
-      host: listen.host,
-      port: listen.port,
+      noServer: true,
       maxPayload: this.options.maxMessageSize,
       perMessageDeflate: false,
       clientTracking: false,
@@ -101,12 +104,13 @@ export class GatewayServer {
       },
     });
     this.wss = wss;
-    await new Promise<void>((resolve, reject) => {
-      wss.once('error', reject);
-      wss.once('listening', () => resolve());
-    });
-    wss.on('connection', (ws, req) => this.clientConnected(ws, req));
-    const listenBound = { host: listen.host, port: portOf(wss.address(), listen.port) };
+    const http = new HttpServer((req, socket, head) =>
+      wss.handleUpgrade(req, socket, head, (ws) => this.clientConnected(ws, req)),
+    );
+    this.http = http;
+    await addClientLibraryRoutes(http);
+    if (this.options.demo) await addDemoRoutes(http);
+    const listenBound = await http.listen(listen);
 
     this.heartbeat = new ClientHeartbeat(
       this.registry,
@@ -133,6 +137,7 @@ export class GatewayServer {
       inner: this.innerAddress,
       innerListen: bindAddress,
     });
+    if (this.options.demo) this.log.info(`demo chat page on http://${formatHostPort(listenBound)}/`);
     return { listen: listenBound, inner: innerBound };
   }
 
@@ -158,6 +163,7 @@ export class GatewayServer {
     for (const link of this.innerLinks) link.close();
     await Promise.all([
       new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve())),
+      this.http?.close(),
       new Promise<void>((resolve) => this.innerServer.close(() => resolve())),
     ]);
   }

@@ -1,0 +1,15 @@
+export { ReconnectBackoff } from "./reconnect-backoff.js";
+export { SendQueue } from "./send-queue.js";
+export { IncomingMessage } from "./incoming-message.js";
+export type ClientOptions = import("./client-types.js").ClientOptions;
+export type ClientEvents = import("./client-types.js").ClientEvents;
+export type ClientState = import("./client-types.js").ClientState;
+export type ClientOpenEvent = import("./client-types.js").ClientOpenEvent;
+export type ClientCloseEvent = import("./client-types.js").ClientCloseEvent;
+export type ClientReconnectEvent = import("./client-types.js").ClientReconnectEvent;
+export type ClientMessage = import("./client-types.js").ClientMessage;
+export type CloseInfo = import("./client-types.js").CloseInfo;
+export type WebSocketLike = import("./client-types.js").WebSocketLike;
+export type WebSocketConstructor = import("./client-types.js").WebSocketConstructor;
+export { SwitchboardClient, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_RECONNECT_ATTEMPTS, DEFAULT_MAX_RECONNECT_DELAY, DEFAULT_QUEUE_LIMIT, DEFAULT_RECONNECT_DELAY, DEFAULT_STABLE_AFTER } from "./switchboard-client.js";
+export { ClientErrorCode, SwitchboardClientError } from "./client-error.js";

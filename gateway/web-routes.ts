@@ -1,0 +1,38 @@
+import { readdir } from 'node:fs/promises';
+import type { HttpServer } from './http-server.ts';
+import { readStaticFile, serveFile } from './static-files.ts';
+
+const CLIENT_DIR = new URL('../client/', import.meta.url);
+const DEMO_DIR = new URL('../demo/', import.meta.url);
+
+/** The demo page talks only to its own origin, over HTTP and WebSocket, and runs no inline code. */
+const DEMO_PAGE_POLICY =
+  "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+
+/**
+ * Serves the client library's modules under /client/, so a page loads them straight from its gateway with no
+ * build step. Other origins may import them too (module scripts need CORS for that).
+ */
+export async function addClientLibraryRoutes(http: HttpServer): Promise<void> {
+  for (const name of await filesIn(CLIENT_DIR, ['.js'])) {
+    const file = await readStaticFile(new URL(name, CLIENT_DIR));
+    http.get(`/client/${name}`, serveFile(file, { 'Access-Control-Allow-Origin': '*' }));
+  }
+}
+
+/** Serves the demo chat: the page at / and its scripts and styles under /demo/. */
+export async function addDemoRoutes(http: HttpServer): Promise<void> {
+  const page = serveFile(await readStaticFile(new URL('index.html', DEMO_DIR)), {
+    'Content-Security-Policy': DEMO_PAGE_POLICY,
+  });
+  http.get('/', page);
+  http.get('/index.html', page);
+  for (const name of await filesIn(DEMO_DIR, ['.js', '.css'])) {
+    http.get(`/demo/${name}`, serveFile(await readStaticFile(new URL(name, DEMO_DIR))));
+  }
+}
+
+async function filesIn(dir: URL, extensions: string[]): Promise<string[]> {
+  const names = await readdir(dir);
+  return names.filter((name) => extensions.some((ext) => name.endsWith(ext))).sort();
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RoleProcess } from './processes.ts';
+
+/**
+ * `switchboard start` (register, gateway with the demo page, business worker with the demo chat) on `host`,
+ * with the pids of its children read from their log lines, so a test can kill one and see it come back.
+ */
+export class SwitchboardStart {
+  readonly process: RoleProcess;
+  /** Its own control socket, so it runs beside any other `start` (another test's, or a developer's). */
+  private readonly controlDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+
+  constructor(readonly host: string) {
+    this.process = new RoleProcess('start', [
+      'start',
+      '--listen',
+      `${host}:7272`,
+      '--register-listen',
+      `${host}:1236`,
+      '--lan-ip',
+      host,
+      '--inner-port',
+      '2900',
+      '--control',
+      join(this.controlDir, 'control.sock'),
+    ]);
+  }
+
+  get pageUrl(): string {
+    return `http://${this.host}:7272/`;
+  }
+
+  /** Resolves once the worker is connected to the gateway: the demo works end to end. */
+  async ready(timeoutMs = 20_000): Promise<void> {
+    await this.process.waitFor('connected to gateway', timeoutMs, (l) => l.role === 'business');
+  }
+
+  /** The pid of the running gateway child (the latest that logged it was listening). */
+  gatewayPid(): number {
+    const line = this.process.logged('gateway listening').at(-1);
+    if (!line) throw new Error('the gateway has not started');
+    return line.pid as number;
+  }
+
+  /** Kills the gateway child with `signal` and resolves once the supervisor's new one listens on the same port. */
+  async restartGateway(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 20_000): Promise<void> {
+    const old = this.gatewayPid();
+    process.kill(old, signal);
+    await this.process.waitFor('gateway listening', timeoutMs, (l) => l.pid !== old);
+  }
+
+  /**
+   * Stops the supervisor, which stops its children and waits for them. If it does not exit in time, it is killed,
+   * and so is each child it ran.
+   */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const clean = await Promise.race([
+      this.process.kill('SIGTERM').then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (clean) return this.removeControlDir();
+    await this.process.kill('SIGKILL');
+    const children = new Set(this.process.lines.map((l) => l.pid as number));
+    children.delete(this.process.proc.pid!);
+    for (const pid of children) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // That one had exited.
+      }
+    }
+    this.removeControlDir();
+  }
+
+  private removeControlDir(): void {
+    rmSync(this.controlDir, { recursive: true, force: true });
+  }
+}
