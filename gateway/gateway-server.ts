@@ -169,10 +169,11 @@ export class GatewayServer {
   }
 
   private clientConnected(ws: WebSocket, req: IncomingMessage): void {
-    const url = new URL(req.url ?? '/', 'ws://gateway');
+    const url = req.url ?? '/';
     const request: ClientRequest = {
-      url: req.url ?? '/',
-      query: Object.fromEntries(url.searchParams),
+      url,
+      // URLSearchParams never throws, whatever the client sent (new URL() does, e.g. for '//[').
+      query: Object.fromEntries(new URLSearchParams(url.split('?')[1] ?? '')),
       headers: req.headers,
       ip: req.socket.remoteAddress ?? '',
       port: req.socket.remotePort ?? 0,

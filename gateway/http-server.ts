@@ -65,7 +65,8 @@ export class HttpServer {
   }
 
   private request(req: IncomingMessage, res: ServerResponse): void {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    // The path as sent, without the query (no URL parsing: a request line like '//[' must not throw here).
+    const path = (req.url ?? '/').split('?')[0]!;
     const handler = this.routes.get(path);
     if (!handler) {
       return text(

@@ -150,8 +150,16 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
     await everyoneAlive();
   });
 
-  it('client WebSocket port: random bytes instead of an HTTP upgrade', async () => {
-    await blast(7272, fc.sample(wireInput, { numRuns: RUNS, seed: SEED + 1 }));
+  it('client WebSocket port: random bytes, and upgrade requests with random paths', async () => {
+    const upgrade = fc
+      .oneof(fc.string({ maxLength: 30 }), fc.constantFrom('//[', '//', '/?%', '/%zz?a=%'))
+      .map((path) =>
+        Buffer.from(
+          `GET ${path.replace(/[\s]/g, '') || '/'} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+      );
+    await blast(7272, fc.sample(fc.oneof(wireInput, upgrade), { numRuns: RUNS, seed: SEED + 1 }));
     await everyoneAlive();
   });
 
