@@ -16,7 +16,7 @@ export function defaultControlPath(): string {
   );
 }
 
-export type ControlRequest = { cmd: 'status' } | { cmd: 'reload' } | { cmd: 'stop' };
+export type ControlRequest = { cmd: 'status' } | { cmd: 'reload' } | { cmd: 'reload-tls' } | { cmd: 'stop' };
 export type ControlAnswer = { ok: true; [key: string]: unknown } | { ok: false; error: string };
 
 /** Sends one request; rejects with a message saying what to do when no supervisor answers. */

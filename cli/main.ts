@@ -29,7 +29,7 @@ import { loadLinkTls, type LinkTlsFiles } from '../shared/link-tls.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import { DEFAULT_MAX_PENDING_HANDSHAKES } from '../shared/handshake-gate.ts';
 import { reportToSupervisor } from './child-ipc.ts';
-import { controlRequest, defaultControlPath } from './control-socket.ts';
+import { controlRequest, defaultControlPath, type ControlRequest } from './control-socket.ts';
 import { formatStatus } from './status-table.ts';
 import { formatHostPort, parseHostPort } from '../shared/address.ts';
 import { serveMetrics } from '../shared/metrics-server.ts';
@@ -77,6 +77,8 @@ interface Running {
   stop(): Promise<void>;
   stats(): Record<string, number>;
   ready?: Promise<void>;
+  /** SIGHUP: read TLS certificates again. */
+  reloadTls?(): void;
 }
 
 /**
@@ -100,6 +102,7 @@ async function runRole(role: string, log: Logger, start: () => Promise<Running>)
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    process.on('SIGHUP', () => running.reloadTls?.());
   } catch (err) {
     const code = err instanceof SwitchboardError ? ` [${err.code}]` : '';
     process.stderr.write(`switchboard ${role}: ${err instanceof Error ? err.message : String(err)}${code}\n`);
@@ -210,6 +213,8 @@ program
   .option('--lan-ip <ip>', 'inner address of the gateways', DEFAULT_LAN_IP)
   .option('--inner-port <port>', 'inner port of the first gateway (the others: +1, +2, …)', integer, DEFAULT_INNER_PORT)
   .option('--no-demo', 'do not serve the demo chat page on the gateway port')
+  .option('--cert <file>', 'certificate (PEM) for wss:// on the gateways, with --key')
+  .option('--key <file>', 'private key (PEM) of --cert')
   .addOption(secretOption().default(undefined, 'a random one for this run'))
   .option('--api-listen <host:port>', 'also run the HTTP push API on this address (off by default)')
   .addOption(apiTokenOption())
@@ -231,6 +236,7 @@ program
           argsFor: (i) => [
             ...['--listen', opts.listen, '--lan-ip', opts.lanIp, '--inner-port', String(opts.innerPort + i)],
             ...(opts.demo ? ['--demo'] : []),
+            ...(opts.cert ? ['--cert', resolve(opts.cert), '--key', resolve(opts.key ?? '')] : []),
             ...register,
             ...metrics(i),
             ...common,
@@ -277,8 +283,14 @@ program
 program
   .command('reload')
   .description('replace the business workers one at a time with freshly loaded code; no client is dropped')
+  .option('--tls', 'instead, make the gateways read their --cert and --key files again')
   .addOption(controlOption())
   .action(async (opts) => {
+    if (opts.tls) {
+      const answer = await controlCommand(opts.control, 'reload-tls');
+      process.stdout.write(`asked ${answer.gateways} gateway(s) to reload their TLS certificate\n`);
+      return;
+    }
     const answer = await controlCommand(opts.control, 'reload');
     process.stdout.write(`reloaded: ${answer.replaced} business worker(s) replaced\n`);
   });
@@ -293,7 +305,7 @@ program
   });
 
 /** Sends a command to the supervisor; prints what went wrong and exits 1 when it cannot. */
-async function controlCommand(path: string, cmd: 'status' | 'reload' | 'stop') {
+async function controlCommand(path: string, cmd: ControlRequest['cmd']) {
   try {
     const answer = await controlRequest(path, { cmd });
     if (!answer.ok) throw new Error(answer.error);
@@ -394,7 +406,10 @@ const gatewayCommand = program
       .default('close'),
   )
   .option('--demo', 'serve the demo chat page at / on the public port')
-  .addOption(heartbeatOption());
+  .addOption(heartbeatOption())
+  .option('--cert <file>', 'certificate (PEM) for wss:// on the public port, with --key; re-read on SIGHUP')
+  .option('--key <file>', 'private key (PEM) of --cert')
+  .option('--no-http-metrics', 'do not serve Prometheus metrics at /metrics on the public port');
 addLinkOptions(gatewayCommand, true)
   .addOption(metricsOption())
   .addOption(countOption('gateway'))
@@ -431,6 +446,9 @@ addLinkOptions(gatewayCommand, true)
         maxMessagesPerSecond: opts.maxMessagesPerSecond,
         maxSendBuffer: opts.maxSendBuffer,
         slowConsumer: opts.slowConsumer,
+        tlsCertFile: opts.cert,
+        tlsKeyFile: opts.key,
+        httpMetrics: opts.httpMetrics,
         demo: opts.demo === true,
         ...linkFlags(opts),
         log,

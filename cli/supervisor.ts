@@ -106,6 +106,11 @@ export class Supervisor {
         return { ok: true, processes: await this.status() };
       case 'reload':
         return { ok: true, ...(await this.reload()) };
+      case 'reload-tls': {
+        const gateways = this.slots.filter((slot) => slot.role === 'gateway' && slot.worker);
+        for (const slot of gateways) slot.worker!.process.kill('SIGHUP');
+        return { ok: true, gateways: gateways.length };
+      }
       case 'stop':
         setImmediate(() => void this.stop().then(() => process.exit(0)));
         return { ok: true };

@@ -79,6 +79,12 @@ export interface GatewayOptions {
   heartbeatInterval?: number;
   /** Worker connections allowed mid-handshake at once on the inner port; more are dropped. @default 128 */
   maxPendingHandshakes?: number;
+  /** Certificate file (PEM) for `wss://` on the public port; with `tlsKey`. Reloaded on SIGHUP. @default none */
+  tlsCertFile?: string;
+  /** Private key file (PEM) of `tlsCertFile`. @default none */
+  tlsKeyFile?: string;
+  /** Serve Prometheus metrics at /metrics on the public port. @default true */
+  httpMetrics?: boolean;
   /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
   tls?: LinkTls;
   log?: Logger;
@@ -103,6 +109,9 @@ export interface ResolvedGatewayOptions {
   allowedOrigins: readonly string[];
   maxMessagesPerSecond: number;
   demo: boolean;
+  /** Paths of the public port's certificate and key, or null for plain `ws://`. */
+  publicTls: { certFile: string; keyFile: string } | null;
+  httpMetrics: boolean;
   link: LinkOptions;
   log: Logger;
 }
@@ -128,7 +137,12 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     throw new SwitchboardError(ErrorCode.InvalidOption, 'gateway: give at least one --register address');
   }
   const log = options.log ?? createLogger({ role: 'gateway', pid: process.pid });
+  if (Boolean(options.tlsCertFile) !== Boolean(options.tlsKeyFile)) {
+    throw new SwitchboardError(ErrorCode.InvalidOption, 'wss:// needs both --cert and --key');
+  }
   return {
+    publicTls: options.tlsCertFile ? { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile! } : null,
+    httpMetrics: options.httpMetrics ?? true,
     listen,
     inner,
     innerListen,

@@ -11,13 +11,14 @@ import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
 import { ClientRegistry, ClientState } from './client-registry.ts';
 import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
-import { HttpServer } from './http-server.ts';
+import { HttpServer, type PublicTls } from './http-server.ts';
+import { readFileSync } from 'node:fs';
 import { answerQuery } from './queries.ts';
-import { addClientLibraryRoutes, addDemoRoutes } from './web-routes.ts';
+import { addClientLibraryRoutes, addDemoRoutes, addMetricsRoute } from './web-routes.ts';
 import { WorkerRouter, type WorkerLink } from './worker-router.ts';
 import { Admission } from './admission.ts';
 import { RateLimit } from './rate-limit.ts';
-import { GatewayCounters } from './gateway-metrics.ts';
+import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
 
 /** WebSocket close codes the gateway uses (see README, "Close codes"). */
 export const CloseCode = {
@@ -104,11 +105,13 @@ export class GatewayServer {
       },
     });
     this.wss = wss;
-    const http = new HttpServer((req, socket, head) =>
-      wss.handleUpgrade(req, socket, head, (ws) => this.clientConnected(ws, req)),
+    const http = new HttpServer(
+      (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => this.clientConnected(ws, req)),
+      this.readPublicTls(),
     );
     this.http = http;
     await addClientLibraryRoutes(http);
+    if (this.options.httpMetrics) addMetricsRoute(http, gatewayMetrics(this));
     if (this.options.demo) await addDemoRoutes(http);
     const listenBound = await http.listen(listen);
 
@@ -132,13 +135,40 @@ export class GatewayServer {
         }),
     );
     const bound = bindAddress === this.innerAddress ? '' : ` (bound to ${bindAddress})`;
-    this.log.info(`gateway listening on ws://${formatHostPort(listenBound)}, inner ${this.innerAddress}${bound}`, {
-      listen: formatHostPort(listenBound),
-      inner: this.innerAddress,
-      innerListen: bindAddress,
-    });
+    this.log.info(
+      `gateway listening on ${this.options.publicTls ? 'wss' : 'ws'}://${formatHostPort(listenBound)}, inner ${this.innerAddress}${bound}`,
+      {
+        listen: formatHostPort(listenBound),
+        inner: this.innerAddress,
+        innerListen: bindAddress,
+      },
+    );
     if (this.options.demo) this.log.info(`demo chat page on http://${formatHostPort(listenBound)}/`);
     return { listen: listenBound, inner: innerBound };
+  }
+
+  /** Reads the public port's certificate and key again (SIGHUP, `switchboard reload --tls`). */
+  reloadTls(): void {
+    if (!this.http || !this.options.publicTls) return;
+    try {
+      this.http.setTls(this.readPublicTls()!);
+      this.log.info('reloaded the TLS certificate of the public port');
+    } catch (err) {
+      this.log.error(`TLS certificate not reloaded, the old one stays: ${(err as Error).message}`, { error: err });
+    }
+  }
+
+  private readPublicTls(): PublicTls | undefined {
+    const files = this.options.publicTls;
+    if (!files) return undefined;
+    const read = (flag: string, path: string) => {
+      try {
+        return readFileSync(path);
+      } catch (cause) {
+        throw new SwitchboardError(ErrorCode.InvalidOption, `${flag} ${path}: ${(cause as Error).message}`, { cause });
+      }
+    };
+    return { cert: read('--cert', files.certFile), key: read('--key', files.keyFile) };
   }
 
   /** Figures for `switchboard status`. */

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HostPort } from '../shared/address.ts';
@@ -8,6 +9,12 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Takes over the socket of a request asking for a WebSocket. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Certificate and key (PEM) of the public port. */
+export interface PublicTls {
+  cert: Buffer;
+  key: Buffer;
+}
 
 /** A client that has not sent its request headers within this time is cut off (slow-header attacks). */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -20,14 +27,23 @@ const REQUEST_TIMEOUT_MS = 15_000;
  * Unknown paths get 404 and other methods 405, as short text that says what this port is for.
  */
 export class HttpServer {
-  private readonly server: Server;
+  private readonly server: Server | HttpsServer;
   private readonly routes = new Map<string, RouteHandler>();
 
-  constructor(upgrade: UpgradeHandler) {
-    this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) =>
-      this.request(req, res),
-    );
+  /** With `tls`, the port speaks HTTPS and `wss://`. */
+  constructor(upgrade: UpgradeHandler, tls?: PublicTls) {
+    const options = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.request(req, res);
+    this.server = tls
+      ? createHttpsServer({ ...options, ...tls, minVersion: 'TLSv1.2' }, onRequest)
+      : createServer(options, onRequest);
     this.server.on('upgrade', upgrade);
+  }
+
+  /** Swaps the certificate for new connections (open ones keep theirs). */
+  setTls(tls: PublicTls): void {
+    if (!('setSecureContext' in this.server)) throw new Error('this port was started without TLS');
+    this.server.setSecureContext({ ...tls, minVersion: 'TLSv1.2' });
   }
 
   /** Answers GET and HEAD requests for exactly `path` (the query string is ignored). */

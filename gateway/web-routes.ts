@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import type { Registry } from 'prom-client';
 import type { HttpServer } from './http-server.ts';
 import { readStaticFile, serveFile } from './static-files.ts';
 
@@ -30,6 +31,16 @@ export async function addDemoRoutes(http: HttpServer): Promise<void> {
   for (const name of await filesIn(DEMO_DIR, ['.js', '.css'])) {
     http.get(`/demo/${name}`, serveFile(await readStaticFile(new URL(name, DEMO_DIR))));
   }
+}
+
+/** Prometheus metrics of this gateway process at /metrics. */
+export function addMetricsRoute(http: HttpServer, registry: Registry): void {
+  http.get('/metrics', (_req, res) => {
+    registry.metrics().then(
+      (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
+      (err: Error) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${err.message}\n`),
+    );
+  });
 }
 
 async function filesIn(dir: URL, extensions: string[]): Promise<string[]> {
