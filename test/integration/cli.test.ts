@@ -2,6 +2,8 @@
 // --help, and refusals that say what to do.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BIN, killAll, RoleProcess } from '../helpers/processes.ts';
 import { TestClient } from '../helpers/ws-client.ts';
@@ -40,6 +42,9 @@ describe('switchboard CLI', () => {
       `${HOST}:1236`,
       '--lan-ip',
       HOST,
+      // Its own control socket, so a `switchboard start` the developer runs is not in the way.
+      '--control',
+      join(tmpdir(), `sb-cli-test-${process.pid}.sock`),
     ]);
     const workerUp = await start.waitFor('connected to gateway', 15_000, (l) => l.role === 'business');
     const alice = await chatClient('alice');
