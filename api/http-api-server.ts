@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenOn } from '../shared/listen.ts';
 import { GatewayClient } from '../business/gateway-client.ts';
 import { formatHostPort, type HostPort } from '../shared/address.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
@@ -43,13 +44,7 @@ export class HttpApiServer {
   }
 
   async start(): Promise<HostPort> {
-    const { host, port } = this.options.listen;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ port, host, exclusive: true }, () => resolve());
-    });
-    const address = this.server.address();
-    const bound = { host, port: typeof address === 'object' && address ? address.port : port };
+    const bound = await listenOn(this.server, this.options.listen);
     if (!this.token)
       this.options.log.warn('HTTP API without a token: anyone who can reach it can push to every client');
     this.options.log.info(`HTTP API listening on http://${formatHostPort(bound)}`, { listen: formatHostPort(bound) });

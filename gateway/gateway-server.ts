@@ -6,6 +6,7 @@ import { ClientIdFactory } from '../shared/client-id.ts';
 import { Cmd, cmdName, type ClientRequest, type Message, type Payload } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { Link } from '../shared/link.ts';
+import { listenOn } from '../shared/listen.ts';
 import { createLinkListener } from '../shared/link-server.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
@@ -80,13 +81,10 @@ export class GatewayServer {
   /** Starts the inner server, then the WebSocket server, then announces itself to the registers. */
   async start(): Promise<{ listen: HostPort; inner: HostPort }> {
     const { inner, innerListen, listen } = this.options;
-    await new Promise<void>((resolve, reject) => {
-      this.innerServer.once('error', reject);
-      // exclusive: under a supervisor each gateway owns its inner port; only the public port is shared.
-      this.innerServer.listen({ port: innerListen.port, host: innerListen.host, exclusive: true }, () => resolve());
-    });
+    // Under a supervisor each gateway owns its inner port (listenOn is exclusive); only the public port is shared.
+    const { port } = await listenOn(this.innerServer, innerListen);
     // Workers are told the advertised address; the bound port is the same (innerPort, or the one picked for 0).
-    const innerBound = { host: inner.host, port: portOf(this.innerServer.address(), inner.port) };
+    const innerBound = { host: inner.host, port };
     const bindAddress = formatHostPort({ host: innerListen.host, port: innerBound.port });
     this.innerAddress = formatHostPort(innerBound);
     this.ids = new ClientIdFactory(innerBound);
@@ -459,8 +457,4 @@ const TEXT = { binary: false } as const;
 /** Encodes a payload once, so a broadcast hands the same bytes to every client. */
 function outgoing(data: Payload): Outgoing {
   return typeof data === 'string' ? { bytes: Buffer.from(data), binary: false } : { bytes: data, binary: true };
-}
-
-function portOf(address: ReturnType<Server['address']>, fallback: number): number {
-  return typeof address === 'object' && address ? address.port : fallback;
 }

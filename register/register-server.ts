@@ -3,6 +3,7 @@ import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.
 import { Cmd, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { Link } from '../shared/link.ts';
+import { listenOn } from '../shared/listen.ts';
 import { createLinkListener } from '../shared/link-server.ts';
 import { parseRegisterOptions, type RegisterOptions, type ResolvedRegisterOptions } from './register-options.ts';
 
@@ -39,13 +40,7 @@ export class RegisterServer {
   }
 
   async start(): Promise<HostPort> {
-    const { host, port } = this.options.listen;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ port, host, exclusive: true }, () => resolve());
-    });
-    const address = this.server.address();
-    const bound = { host, port: typeof address === 'object' && address ? address.port : port };
+    const bound = await listenOn(this.server, this.options.listen);
     this.options.link.log.info(`register listening on ${formatHostPort(bound)}`, { listen: formatHostPort(bound) });
     return bound;
   }

@@ -197,8 +197,3 @@ export function parseMessage(value: unknown): Message {
   }
   return value as unknown as Message;
 }
-
-/** Builds a message; a typed helper so the senders cannot misspell a field. */
-export function msg<C extends Cmd>(message: MessageOf<C>): MessageOf<C> {
-  return message;
-}
