@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BusinessWorker } from '../business/business-worker.ts';
 import { DEFAULT_EVENTS_FILE, DEFAULT_SLOW_HANDLER_MS } from '../business/worker-options.ts';
+import { DEFAULT_QUERY_TIMEOUT } from '../business/gateway-directory.ts';
 import { GatewayServer } from '../gateway/gateway-server.ts';
 import {
   DEFAULT_GATEWAY_LISTEN,
@@ -466,7 +467,7 @@ const businessCommand = program
   .addOption(registerOption())
   .addOption(secretOption())
   .option('--name <name>', 'how this worker appears in gateway logs (default: PID@HOST)')
-  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000)
+  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, DEFAULT_QUERY_TIMEOUT)
   .option('--slow-handler <ms>', 'log a warning when a handler runs longer than this', integer, DEFAULT_SLOW_HANDLER_MS)
   .addOption(heartbeatOption());
 addLinkOptions(businessCommand, false)
@@ -511,7 +512,7 @@ const apiCommand = program
   .addOption(registerOption())
   .addOption(secretOption())
   .option('--max-body <bytes>', 'largest request body; larger gets 413', integer, DEFAULT_MAX_BODY)
-  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, 5000);
+  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, DEFAULT_QUERY_TIMEOUT);
 addLinkOptions(apiCommand, false)
   .addOption(logLevelOption())
   .action((opts) => {
