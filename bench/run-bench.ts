@@ -1,0 +1,114 @@
+import { cpus, totalmem, release } from 'node:os';
+import type { BenchOptions } from './bench-options.ts';
+import { loadAverage, openFileLimit } from './proc-stats.ts';
+import { formatReport, ratios, targetChecks, type TargetCheck } from './report.ts';
+import type { IdleResult, Row } from './rows.ts';
+import type { ScenarioContext } from './scenario-context.ts';
+import { echoScenario } from './scenarios/echo.ts';
+import { fanoutScenario } from './scenarios/fanout.ts';
+import { idleScenario } from './scenarios/idle.ts';
+import { latencyScenario } from './scenarios/latency.ts';
+import { touidScenario } from './scenarios/touid.ts';
+import { stopAllServers } from './server-process.ts';
+import { startTarget, type Target } from './targets.ts';
+
+/** Everything one run measured, as written to JSON. */
+export interface BenchReport {
+  startedAt: string;
+  seconds: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    kernel: string;
+    openFiles: { soft: number; hard: number };
+    loadAverage: { start: number; end: number };
+    /** Share of the machine's CPU time that other work took while runs were measured (mean over runs). */
+    otherLoad: number;
+  };
+  options: BenchOptions;
+  rows: Row[];
+  ratios: ReturnType<typeof ratios>;
+  idle: IdleResult[];
+  targets: TargetCheck[];
+  text: string;
+}
+
+/**
+ * Runs the chosen scenarios against every chosen server in one go, so Switchboard is always measured beside
+ * raw ws under the same conditions; every process it starts is stopped before it returns or throws.
+ */
+export async function runBench(options: BenchOptions, log: (line: string) => void = () => {}): Promise<BenchReport> {
+  const started = Date.now();
+  const loadStart = loadAverage();
+  const rows: Row[] = [];
+  let idle: IdleResult[] = [];
+  const targets: Target[] = [];
+  const ctx: ScenarioContext = { options, targets, log, echoMax: new Map() };
+  const has = (s: BenchOptions['scenarios'][number]) => options.scenarios.includes(s);
+  try {
+    if (options.scenarios.some((s) => s !== 'idle')) {
+      log(`starting ${options.targets.join(', ')}`);
+      for (const kind of options.targets) {
+        targets.push(
+          await startTarget(kind, {
+            host: options.serverHost[kind],
+            gateways: options.gateways,
+            workers: options.workers,
+            profileDir: kind === 'switchboard' ? (options.profileDir ?? undefined) : undefined,
+          }),
+        );
+      }
+      const scenarios = [
+        ['echo', echoScenario],
+        ['touid', touidScenario],
+        ['fanout', fanoutScenario],
+        ['latency', latencyScenario],
+      ] as const;
+      for (const [id, run] of scenarios) {
+        if (!has(id)) continue;
+        log(id);
+        rows.push(...(await run(ctx)));
+      }
+      await stopTargets(targets);
+    }
+    if (has('idle')) {
+      log('idle connections');
+      idle = await idleScenario(ctx);
+    }
+  } finally {
+    await stopTargets(targets);
+    await stopAllServers();
+  }
+  const checks = targetChecks(rows, idle);
+  const measured = rows.filter((r) => r.cpu.capacity > 0);
+  return {
+    startedAt: new Date(started).toISOString(),
+    seconds: Math.round((Date.now() - started) / 1000),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      kernel: release(),
+      openFiles: openFileLimit(),
+      loadAverage: { start: loadStart, end: loadAverage() },
+      otherLoad:
+        measured.length > 0
+          ? Math.round((measured.reduce((s, r) => s + r.cpu.other / r.cpu.capacity, 0) / measured.length) * 1000) / 1000
+          : 0,
+    },
+    options,
+    rows,
+    ratios: ratios(rows),
+    idle,
+    targets: checks,
+    text: formatReport(rows, idle, checks),
+  };
+}
+
+async function stopTargets(targets: Target[]): Promise<void> {
+  const running = targets.splice(0);
+  await Promise.all(running.map((t) => t.stop()));
+}
