@@ -16,6 +16,8 @@ export interface BenchOptions {
   /** Load runs this long before counting starts, then is counted this long. */
   warmupMs: number;
   durationMs: number;
+  /** Pause after each run, so messages still in flight do not spill into the next one. */
+  settleMs: number;
   /** Echo: clients, one message in flight each. */
   echoClients: number[];
   /** touid: clients sending (one in flight each) and logged-in clients receiving. */
@@ -51,11 +53,12 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     generators: 2,
     warmupMs: 1500,
     durationMs: 5000,
+    settleMs: 500,
     echoClients: [100, 1000],
     touidSenders: 100,
     touidReceivers: 1000,
     fanoutReceivers: [1000, 10_000],
-    fanoutWindow: 4,
+    fanoutWindow: 2,
     idleSteps: [10_000, 25_000, 50_000, 75_000, 100_000],
     idleSettleMs: 3000,
     serverHost: { ws: '127.0.0.76', socketio: '127.0.0.77', switchboard: '127.0.0.78' },
@@ -71,11 +74,12 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     generators: 2,
     warmupMs: 500,
     durationMs: 2000,
+    settleMs: 300,
     echoClients: [100],
     touidSenders: 20,
     touidReceivers: 200,
     fanoutReceivers: [1000],
-    fanoutWindow: 4,
+    fanoutWindow: 2,
     idleSteps: [2000, 5000],
     idleSettleMs: 1000,
     serverHost: { ws: '127.0.0.76', socketio: '127.0.0.77', switchboard: '127.0.0.78' },
@@ -89,15 +93,16 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     scenarios: [...SCENARIOS],
     gateways: 1,
     workers: 1,
-    generators: 2,
+    generators: 1,
     warmupMs: 100,
-    durationMs: 300,
+    durationMs: 250,
+    settleMs: 50,
     echoClients: [10],
     touidSenders: 2,
     touidReceivers: 8,
     fanoutReceivers: [20],
     fanoutWindow: 2,
-    idleSteps: [50, 100],
+    idleSteps: [100],
     idleSettleMs: 100,
     serverHost: { ws: '127.0.0.65', socketio: '127.0.0.66', switchboard: '127.0.0.67' },
     clientHosts: range(60, 64),

@@ -176,6 +176,12 @@ export class LoadPool {
     return Promise.all(this.members.filter((m) => m.clients > 0).map((m) => this.ask(m, command)));
   }
 
+  /** Closes every client; the processes stay for the next server. */
+  async reset(): Promise<void> {
+    await this.all({ op: 'reset' });
+    for (const member of this.members) member.clients = 0;
+  }
+
   /** Closes every client and ends every load process (killed if it does not leave within a few seconds). */
   async close(): Promise<void> {
     await Promise.all(

@@ -18,7 +18,6 @@ const clients: LoadClient[] = [];
 const indexes: number[] = [];
 let counters = freshCounters();
 let active = false;
-let closing = false;
 let stopLoad: () => void = () => {};
 let load: Load | null = null;
 
@@ -66,10 +65,11 @@ async function handle(command: LoadCommand): Promise<void> {
       const result = { sent, received, skipped, dropped, latency: latency.toJSON(), rss: process.memoryUsage.rss() };
       return reply({ op: 'result', result: { ...result, scheduledLatency: scheduled?.toJSON() ?? null } });
     }
+    case 'reset':
+      closeAll();
+      return reply({ op: 'reset' });
     case 'close':
-      closing = true;
-      for (const client of clients) client.close();
-      clients.length = 0;
+      closeAll();
       reply({ op: 'closed' });
       setTimeout(() => process.exit(0), 100);
       return;
@@ -77,6 +77,16 @@ async function handle(command: LoadCommand): Promise<void> {
 }
 
 const stopNothing = () => {};
+
+function closeAll(): void {
+  for (const client of clients) {
+    client.onClose = ignore;
+    client.onText = ignore;
+    client.close();
+  }
+  clients.length = 0;
+  indexes.length = 0;
+}
 
 async function connectMany(command: Extract<LoadCommand, { op: 'connect' }>): Promise<LoadReply> {
   let next = 0;
@@ -104,9 +114,7 @@ async function connectMany(command: Extract<LoadCommand, { op: 'connect' }>): Pr
       const from = command.localAddresses[index % command.localAddresses.length]!;
       try {
         const client = await connectClient(command.transport, url, from, command.timeoutMs);
-        client.onClose = () => {
-          if (!closing) counters.dropped++;
-        };
+        client.onClose = () => counters.dropped++;
         if (command.login) await request(client, `login:u${index}`);
         if (command.join !== null) await request(client, `join:${command.join}`);
         clients.push(client);

@@ -24,6 +24,8 @@ export type LoadCommand =
   | { op: 'mark' }
   /** Stop sending and report what was counted since `mark`. */
   | { op: 'stop' }
+  /** Close every client, keep the process for the next server. */
+  | { op: 'reset' }
   | { op: 'close' };
 
 export type Load =
@@ -41,6 +43,7 @@ export type LoadReply =
   | { op: 'marked' }
   | { op: 'result'; result: LoadResult }
   | { op: 'ack'; id: number }
+  | { op: 'reset' }
   | { op: 'closed' }
   | { op: 'error'; message: string };
 

@@ -8,12 +8,11 @@ import type { Target } from './targets.ts';
 export interface Timing {
   warmupMs: number;
   durationMs: number;
+  /** Pause after the run, so messages still in flight do not spill into the next one. */
+  settleMs: number;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Time given to messages still in flight after a run, so the next run starts on a quiet server. */
-export const SETTLE_MS = 300;
 
 /**
  * Runs `load` on every client of the pool: warm-up, then a counted window during which the CPU of every
@@ -37,7 +36,7 @@ export async function measureLoad(
   const cpu = window.stop();
   during?.stopping();
   const result = await pool.stop();
-  await sleep(SETTLE_MS);
+  await sleep(timing.settleMs);
   return { result, cpu };
 }
 

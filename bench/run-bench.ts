@@ -45,21 +45,24 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const rows: Row[] = [];
   let idle: IdleResult[] = [];
   const targets: Target[] = [];
-  const ctx: ScenarioContext = { options, targets, log, echoMax: new Map() };
+  const ctx: ScenarioContext = { options, targets, log };
   const has = (s: BenchOptions['scenarios'][number]) => options.scenarios.includes(s);
   try {
     if (options.scenarios.some((s) => s !== 'idle')) {
       log(`starting ${options.targets.join(', ')}`);
-      for (const kind of options.targets) {
-        targets.push(
-          await startTarget(kind, {
+      // Started side by side; if one fails, the others are stopped by the finally below.
+      const started = await Promise.allSettled(
+        options.targets.map((kind) =>
+          startTarget(kind, {
             host: options.serverHost[kind],
             gateways: options.gateways,
             workers: options.workers,
             profileDir: kind === 'switchboard' ? (options.profileDir ?? undefined) : undefined,
           }),
-        );
-      }
+        ),
+      );
+      for (const s of started) if (s.status === 'fulfilled') targets.push(s.value);
+      for (const s of started) if (s.status === 'rejected') throw s.reason;
       const scenarios = [
         ['echo', echoScenario],
         ['touid', touidScenario],

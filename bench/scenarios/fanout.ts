@@ -3,7 +3,7 @@ import type { LoadPool } from '../load-pool.ts';
 import { nowMicros } from '../load-protocol.ts';
 import { makeRow, measureLoad } from '../measure.ts';
 import type { Row } from '../rows.ts';
-import { CONNECT_TIMEOUT_MS, connectAll, withPool, type ScenarioContext } from '../scenario-context.ts';
+import { CONNECT_TIMEOUT_MS, connectAll, eachTarget, type ScenarioContext } from '../scenario-context.ts';
 import type { Target } from '../targets.ts';
 
 const GROUP = 'bench';
@@ -18,27 +18,22 @@ export async function fanoutScenario(ctx: ScenarioContext): Promise<Row[]> {
   const rows: Row[] = [];
   for (const receivers of ctx.options.fanoutReceivers) {
     for (const mode of ['all', 'group'] as const) {
-      for (const target of ctx.targets) {
-        const row = await withPool(ctx.options.generators, async (pool) => {
-          await connectAll(ctx, pool, target, receivers, { join: mode === 'group' ? GROUP : null });
-          const sender = await connectClient(
-            target.transport,
-            target.urls[0]!,
-            ctx.options.clientHosts.at(-1)!,
-            CONNECT_TIMEOUT_MS,
-          );
-          try {
-            return await broadcastRun(ctx, pool, target, sender, mode, receivers);
-          } finally {
-            sender.close();
-          }
-        });
-        ctx.log(
-          `  ${row.title} on ${target.label}: ${row.rate} ${row.unit}, p99 ${row.p99Ms} ms, ` +
-            `${row.cpuUsPerDelivery} CPU µs/delivery`,
-        );
-        rows.push(row);
-      }
+      const describe = {
+        scenario: `fanout-${mode}-${receivers}`,
+        title: `fanout ${mode}: ${receivers} receivers`,
+        unit: 'deliveries/s',
+      };
+      const measured = await eachTarget(ctx, ctx.targets, describe, async (pool, target) => {
+        await connectAll(ctx, pool, target, receivers, { join: mode === 'group' ? GROUP : null });
+        const from = ctx.options.clientHosts.at(-1)!;
+        const sender = await connectClient(target.transport, target.urls[0]!, from, CONNECT_TIMEOUT_MS);
+        try {
+          return await broadcastRun(ctx, pool, target, sender, mode, describe);
+        } finally {
+          sender.close();
+        }
+      });
+      rows.push(...measured);
     }
   }
   return rows;
@@ -50,7 +45,7 @@ async function broadcastRun(
   target: Target,
   sender: LoadClient,
   mode: 'all' | 'group',
-  receivers: number,
+  describe: Pick<Row, 'scenario' | 'title' | 'unit'>,
 ): Promise<Row> {
   const prefix = mode === 'all' ? 'all:' : `group:${GROUP}:`;
   const processes = pool.busyProcesses;
@@ -78,9 +73,7 @@ async function broadcastRun(
   const broadcasts = done - doneAtMark;
   const row = makeRow(
     {
-      scenario: `fanout-${mode}-${receivers}`,
-      title: `fanout ${mode === 'all' ? 'all:' : 'group:'} ${receivers} receivers`,
-      unit: 'deliveries/s',
+      ...describe,
       extra: { broadcasts, broadcastsPerSec: Math.round(broadcasts / cpu.seconds), window: ctx.options.fanoutWindow },
     },
     target,

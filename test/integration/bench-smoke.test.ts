@@ -1,0 +1,62 @@
+// The benchmark harness, run for a few seconds with tiny numbers so it cannot rot: every scenario against
+// every server, on 127.0.0.60-69 only. Numbers are printed by `npm run bench`, never asserted here.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { presetOptions } from '../../bench/bench-options.ts';
+import { runBench } from '../../bench/run-bench.ts';
+
+/** Live (non-zombie) child processes of this process. */
+function children(): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && state !== 'Z') out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+describe('bench harness (smoke)', () => {
+  it('measures every scenario on raw ws, Socket.IO and Switchboard, then stops everything', async () => {
+    const options = presetOptions('smoke');
+    const hosts = [...options.clientHosts, ...Object.values(options.serverHost)];
+    assert.ok(
+      hosts.every((h) => /^127\.0\.0\.6\d$/.test(h)),
+      'smoke runs on 127.0.0.60-69 only',
+    );
+
+    const report = await runBench(options);
+
+    const expected = [
+      ['echo-10', ['ws', 'socketio', 'switchboard']],
+      ['touid-8', ['ws', 'switchboard']],
+      ['fanout-all-20', ['ws', 'socketio', 'switchboard']],
+      ['fanout-group-20', ['ws', 'socketio', 'switchboard']],
+      ['latency-half-max', ['ws', 'switchboard']],
+    ] as const;
+    for (const [scenario, kinds] of expected) {
+      for (const kind of kinds) {
+        const row = report.rows.find((r) => r.scenario === scenario && r.kind === kind);
+        assert.ok(row, `${scenario} on ${kind} was run`);
+        // Skipped open-loop sends only say the machine was busy; anything else is a harness fault.
+        const faults = row.notes.filter((n) => !n.includes('skipped'));
+        assert.deepEqual(faults, [], `${scenario} on ${kind}: ${row.notes.join('; ')}`);
+        assert.ok(row.deliveries > 0, `${scenario} on ${kind} delivered messages`);
+        assert.ok(Object.keys(row.cpu.server).length > 0, `${scenario} on ${kind} has server CPU figures`);
+      }
+    }
+    for (const kind of ['ws', 'switchboard']) {
+      const idle = report.idle.find((r) => r.kind === kind);
+      assert.equal(idle?.largest, 100, `idle on ${kind} held every connection`);
+    }
+    assert.ok(report.targets.length > 0);
+    assert.match(report.text, /switchboard 1g\/1w/);
+    assert.deepEqual(children(), [], 'no server or load process is left running');
+  });
+});
