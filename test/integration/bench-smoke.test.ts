@@ -6,15 +6,18 @@ import { describe, it } from 'node:test';
 import { presetOptions } from '../../bench/bench-options.ts';
 import { runBench } from '../../bench/run-bench.ts';
 
-/** Live (non-zombie) child processes of this process. */
-function children(): number[] {
-  const out: number[] = [];
+/** Live child processes of this process that the bench starts (servers and load processes). */
+function benchChildren(): string[] {
+  const out: string[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === process.pid && state !== 'Z') out.push(Number(entry));
+      if (Number(ppid) !== process.pid || state === 'Z') continue;
+      // Not tsx's own esbuild helper: only what the bench started.
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (/bench\/|switchboard\.js/.test(command)) out.push(`${entry}: ${command}`);
     } catch {
       // gone meanwhile
     }
@@ -57,6 +60,6 @@ describe('bench harness (smoke)', () => {
     }
     assert.ok(report.targets.length > 0);
     assert.match(report.text, /switchboard 1g\/1w/);
-    assert.deepEqual(children(), [], 'no server or load process is left running');
+    assert.deepEqual(benchChildren(), [], 'no server or load process is left running');
   });
 });
