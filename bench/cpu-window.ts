@@ -1,4 +1,4 @@
-import { cpuSeconds, machineCpu } from './proc-stats.ts';
+import { cpuSeconds, cpuTimes, machineCpu } from './proc-stats.ts';
 
 /** What the machine's CPUs did during a measurement window. */
 export interface CpuUsage {
@@ -6,6 +6,8 @@ export interface CpuUsage {
   /** CPU seconds of each server process, by role. */
   server: Record<string, number>;
   serverTotal: number;
+  /** The part of serverTotal spent in the kernel (socket reads and writes, mostly). */
+  serverSystem: number;
   /** CPU seconds of the load generator processes. */
   generator: number;
   /** Busy CPU seconds of everything else on the machine (other people's work): the noise. */
@@ -22,6 +24,7 @@ export class CpuWindow {
   private readonly startedAt = performance.now();
   private readonly machine = machineCpu();
   private readonly server: Map<string, number>;
+  private readonly system: number;
   private readonly generator: number;
 
   constructor(
@@ -29,6 +32,7 @@ export class CpuWindow {
     private readonly generators: number[],
   ) {
     this.server = new Map(servers.map((s) => [s.role, cpuSeconds(s.pid)]));
+    this.system = sum(servers.map((s) => cpuTimes(s.pid).system));
     this.generator = sum(generators.map(cpuSeconds)) + selfCpu();
   }
 
@@ -45,6 +49,7 @@ export class CpuWindow {
       seconds: round3(seconds),
       server,
       serverTotal: round3(serverTotal),
+      serverSystem: round3(sum(this.servers.map((s) => cpuTimes(s.pid).system)) - this.system),
       generator: round3(generator),
       other: round3(Math.max(0, busy - serverTotal - generator)),
       capacity: round3(total),

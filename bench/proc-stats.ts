@@ -13,16 +13,22 @@ function clockTicks(): number {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far; NaN when it is gone. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds a process has spent in user and in kernel (system) mode so far; NaN when it is gone. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may itself contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
   } catch {
-    return NaN;
+    return { user: NaN, system: NaN };
   }
+}
+
+/** CPU seconds (user + system) a process has used so far; NaN when it is gone. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** Resident memory of a process in bytes (VmRSS); NaN when it is gone. */

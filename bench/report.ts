@@ -178,6 +178,29 @@ export function formatReport(rows: Row[], idle: IdleResult[], checks: TargetChec
       ),
     );
   }
+  if (rows.length > 0) {
+    const body = rows
+      .filter((r) => r.deliveries > 0)
+      .map((r) => [
+        r.title,
+        r.target,
+        Object.entries(r.cpu.server)
+          .filter(([, seconds]) => seconds > 0)
+          .map(([role, seconds]) => `${role} ${fmt((seconds * 1e6) / r.deliveries, 2)}`)
+          .join(', '),
+        `${fmt((r.cpu.serverSystem / Math.max(1e-9, r.cpu.serverTotal)) * 100)}%`,
+        fmt((r.cpu.generator * 1e6) / r.deliveries, 2),
+      ]);
+    parts.push(
+      table(['scenario', 'server', 'server CPU µs/msg by process', 'in kernel', 'generator µs/msg'], body, [
+        false,
+        false,
+        false,
+        true,
+        true,
+      ]),
+    );
+  }
   if (idle.length > 0) {
     const body = idle.flatMap((r) =>
       r.steps.map((s) => [

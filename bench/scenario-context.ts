@@ -80,7 +80,7 @@ export async function eachTarget(
 }
 
 function failedRow(describe: Pick<Row, 'scenario' | 'title' | 'unit'>, target: Target, err: Error): Row {
-  const cpu = { seconds: 0, server: {}, serverTotal: 0, generator: 0, other: 0, capacity: 0 };
+  const cpu = { seconds: 0, server: {}, serverTotal: 0, serverSystem: 0, generator: 0, other: 0, capacity: 0 };
   return {
     ...describe,
     target: target.label,

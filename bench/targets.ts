@@ -30,7 +30,7 @@ export interface TargetOptions {
   /** Switchboard gateway and worker processes. @default 1 and 1 */
   gateways?: number;
   workers?: number;
-  /** When set, Switchboard's gateways and workers run with `--cpu-prof` and write profiles here. */
+  /** When set, Switchboard's processes run with `--cpu-prof` and write profiles into DIR/ROLE/. */
   profileDir?: string;
 }
 
@@ -88,12 +88,11 @@ async function startSwitchboard(options: TargetOptions): Promise<Target> {
   const { host } = options;
   const gateways = options.gateways ?? 1;
   const workers = options.workers ?? 1;
-  const env = { SWITCHBOARD_SECRET: 'bench-secret', SWITCHBOARD_LOG_LEVEL: '' };
+  const env = { SWITCHBOARD_SECRET: 'bench-secret' };
   const all: ServerProcess[] = [];
   const role = (name: string, args: string[]) => {
-    const prof = options.profileDir
-      ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${name}.cpuprofile`]
-      : [];
+    // One folder per role: each thread (the main one, tsx's loader thread) writes its own profile there.
+    const prof = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(options.profileDir, name)] : [];
     const p = new ServerProcess(name, [...prof, SWITCHBOARD_BIN, ...args, '--log-level', 'info'], env);
     all.push(p);
     return p;
