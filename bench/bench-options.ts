@@ -18,6 +18,8 @@ export interface BenchOptions {
   durationMs: number;
   /** Pause after each run, so messages still in flight do not spill into the next one. */
   settleMs: number;
+  /** Latency under load: open-loop windows; the one with the median p99 is reported. */
+  latencyRepeats: number;
   /** Echo: clients, one message in flight each. */
   echoClients: number[];
   /** touid: clients sending (one in flight each) and logged-in clients receiving. */
@@ -54,6 +56,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     warmupMs: 1500,
     durationMs: 5000,
     settleMs: 500,
+    latencyRepeats: 3,
     echoClients: [100, 1000],
     touidSenders: 100,
     touidReceivers: 1000,
@@ -75,6 +78,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     warmupMs: 500,
     durationMs: 2000,
     settleMs: 300,
+    latencyRepeats: 1,
     echoClients: [100],
     touidSenders: 20,
     touidReceivers: 200,
@@ -97,6 +101,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     warmupMs: 100,
     durationMs: 250,
     settleMs: 50,
+    latencyRepeats: 1,
     echoClients: [10],
     touidSenders: 2,
     touidReceivers: 8,
