@@ -1,4 +1,4 @@
-import type { TargetKind } from './targets.ts';
+import type { ServerKind } from './targets.ts';
 
 export type Mode = 'smoke' | 'quick' | 'full';
 export const SCENARIOS = ['echo', 'touid', 'fanout', 'latency', 'idle'] as const;
@@ -6,7 +6,11 @@ export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
   mode: Mode;
-  targets: TargetKind[];
+  /** Servers the bench starts and measures side by side. */
+  targets: ServerKind[];
+  /** Also measure a server someone else runs: its WebSocket URL(s), and the PIDs to read CPU and memory of. */
+  externalUrls: string[];
+  externalPids: number[];
   scenarios: ScenarioId[];
   /** Switchboard gateway and business worker processes. @default 1 and 1 */
   gateways: number;
@@ -33,7 +37,7 @@ export interface BenchOptions {
   /** How long idle connections settle before memory is read. */
   idleSettleMs: number;
   /** Loopback addresses servers listen on, and the load generator's source addresses. */
-  serverHost: Record<TargetKind, string>;
+  serverHost: Record<ServerKind, string>;
   clientHosts: string[];
   /** Connections each load process opens at once. */
   connectConcurrency: number;
@@ -49,6 +53,8 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
   full: {
     mode: 'full',
     targets: ['ws', 'socketio', 'switchboard'],
+    externalUrls: [],
+    externalPids: [],
     scenarios: [...SCENARIOS],
     gateways: 1,
     workers: 1,
@@ -71,6 +77,8 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
   quick: {
     mode: 'quick',
     targets: ['ws', 'socketio', 'switchboard'],
+    externalUrls: [],
+    externalPids: [],
     scenarios: [...SCENARIOS],
     gateways: 1,
     workers: 1,
@@ -94,6 +102,8 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
   smoke: {
     mode: 'smoke',
     targets: ['ws', 'socketio', 'switchboard'],
+    externalUrls: [],
+    externalPids: [],
     scenarios: [...SCENARIOS],
     gateways: 1,
     workers: 1,
@@ -120,7 +130,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick                about a minute: small counts, short runs
   --full                 the default: every scenario at full size (under ~10 minutes)
   --only a,b             scenarios: ${SCENARIOS.join(', ')}
-  --targets a,b          servers: ws, socketio, switchboard (default all three)
+  --targets a,b          servers: ws, socketio, switchboard (default all three); "none" for only --url
+  --url URL[,URL]        also measure a server you run that speaks the bench protocol (bench/protocol.ts)
+  --pids P[,P]           with --url: its process ids, for CPU and memory figures
   --gateways N           Switchboard gateway processes (default 1)
   --workers M            Switchboard business worker processes (default 1)
   --generators N         load-generator processes (default 2)
@@ -161,11 +173,22 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
           return s as ScenarioId;
         });
         break;
-      case '--targets':
-        options.targets = list(value).map((t) => {
-          if (t !== 'ws' && t !== 'socketio' && t !== 'switchboard') throw new Error(`unknown target "${t}"`);
-          return t;
+      case '--url':
+        options.externalUrls = list(value).map((u) => {
+          if (!/^wss?:\/\/[^/]+/.test(u)) throw new Error(`--url wants ws://HOST:PORT, got "${u}"`);
+          return u;
         });
+        break;
+      case '--pids':
+        options.externalPids = list(value).map((v) => count(flag, v));
+        break;
+      case '--targets':
+        options.targets = list(value)
+          .filter((t) => t !== 'none')
+          .map((t) => {
+            if (t !== 'ws' && t !== 'socketio' && t !== 'switchboard') throw new Error(`unknown target "${t}"`);
+            return t;
+          });
         break;
       case '--gateways':
         options.gateways = count(flag, value);

@@ -10,7 +10,7 @@ import { idleScenario } from './scenarios/idle.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { touidScenario } from './scenarios/touid.ts';
 import { stopAllServers } from './server-process.ts';
-import { startTarget, type Target } from './targets.ts';
+import { externalTarget, startTarget, type Target } from './targets.ts';
 
 /** Everything one run measured, as written to JSON. */
 export interface BenchReport {
@@ -49,7 +49,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const has = (s: BenchOptions['scenarios'][number]) => options.scenarios.includes(s);
   try {
     if (options.scenarios.some((s) => s !== 'idle')) {
-      log(`starting ${options.targets.join(', ')}`);
+      log(`starting ${options.targets.join(', ') || 'nothing (external server only)'}`);
       // Started side by side; if one fails, the others are stopped by the finally below.
       const started = await Promise.allSettled(
         options.targets.map((kind) =>
@@ -63,6 +63,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       );
       for (const s of started) if (s.status === 'fulfilled') targets.push(s.value);
       for (const s of started) if (s.status === 'rejected') throw s.reason;
+      if (options.externalUrls.length > 0) targets.push(externalTarget(options.externalUrls, options.externalPids));
       const scenarios = [
         ['echo', echoScenario],
         ['touid', touidScenario],

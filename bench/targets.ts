@@ -6,12 +6,15 @@ const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const SWITCHBOARD_BIN = fileURLToPath(new URL('../bin/switchboard.js', import.meta.url));
 const APP = join(BENCH, 'switchboard-app.ts');
 
-export type TargetKind = 'switchboard' | 'ws' | 'socketio';
+/** Servers the bench starts itself. */
+export type ServerKind = 'switchboard' | 'ws' | 'socketio';
+/** Those, or a server someone else runs, given by URL. */
+export type TargetKind = ServerKind | 'external';
 
 /** A server under test, running. */
 export interface Target {
   kind: TargetKind;
-  /** For tables: `switchboard 1g/1w`, `ws`, `socket.io`. */
+  /** For tables: `switchboard 1g/1w`, `ws`, `socket.io`, or the URL of an external server. */
   label: string;
   /** Which client library speaks to it. */
   transport: 'ws' | 'socketio';
@@ -48,7 +51,7 @@ export const BENCH_GATEWAY_FLAGS = [
   '0',
 ] as const;
 
-export async function startTarget(kind: TargetKind, options: TargetOptions): Promise<Target> {
+export async function startTarget(kind: ServerKind, options: TargetOptions): Promise<Target> {
   switch (kind) {
     case 'ws':
       return startSingle('ws', 'ws', join(BENCH, 'ws-server.ts'), options.host);
@@ -59,7 +62,7 @@ export async function startTarget(kind: TargetKind, options: TargetOptions): Pro
   }
 }
 
-async function startSingle(kind: TargetKind, label: string, script: string, host: string): Promise<Target> {
+async function startSingle(kind: ServerKind, label: string, script: string, host: string): Promise<Target> {
   const server = new ServerProcess(label, ['--import', 'tsx', script, '--listen', `${host}:0`]);
   try {
     const ready = await server.waitFor('bench server ready');
@@ -144,4 +147,21 @@ async function startSwitchboard(options: TargetOptions): Promise<Target> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * A server the bench does not start: any WebSocket URL(s) speaking the protocol in protocol.ts. CPU and memory
+ * are read for `pids` when given (the processes that serve those URLs), else not at all.
+ */
+export function externalTarget(urls: string[], pids: number[]): Target {
+  const label = urls.map((u) => u.replace(/^wss?:\/\//, '')).join(',');
+  return {
+    kind: 'external',
+    label,
+    transport: 'ws',
+    urls,
+    processes: pids.map((pid) => ({ role: `pid ${pid}`, pid })),
+    socketHolders: pids,
+    stop: async () => {},
+  };
 }

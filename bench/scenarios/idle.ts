@@ -3,7 +3,7 @@ import { sleep } from '../measure.ts';
 import { openFileLimit, rssBytes } from '../proc-stats.ts';
 import type { IdleResult, IdleStep } from '../rows.ts';
 import { connectAll, withPool, type ScenarioContext } from '../scenario-context.ts';
-import { startTarget, type TargetKind } from '../targets.ts';
+import { externalTarget, startTarget, type Target } from '../targets.ts';
 
 /** File descriptors a process keeps for itself besides client sockets (listeners, links, stdio, libuv). */
 const FD_MARGIN = 200;
@@ -18,21 +18,33 @@ const MAX_PER_LOAD_PROCESS = 15_000;
  * One process can hold no more sockets than its open-file limit, which this process and its children
  * share: steps above it are not tried (raise it with `ulimit -n` where the hard limit allows).
  */
+/** Summed RSS of the processes holding the sockets; NaN when they are not known. */
+function rssOf(pids: number[]): number {
+  return pids.length > 0 ? pids.reduce((sum, pid) => sum + rssBytes(pid), 0) : NaN;
+}
+
 export async function idleScenario(ctx: ScenarioContext): Promise<IdleResult[]> {
   const { soft } = openFileLimit();
   const perServer = soft - FD_MARGIN;
   const perLoad = Math.min(MAX_PER_LOAD_PROCESS, soft - FD_MARGIN);
-  const kinds = ctx.options.targets.filter((k): k is Exclude<TargetKind, 'socketio'> => k !== 'socketio');
+  const { options } = ctx;
+  const starts: (() => Promise<Target>)[] = options.targets
+    .filter((kind) => kind !== 'socketio')
+    .map(
+      (kind) => () =>
+        startTarget(kind, { host: options.serverHost[kind], gateways: options.gateways, workers: options.workers }),
+    );
+  // A server someone else runs is measured as it is (it cannot be restarted fresh).
+  if (options.externalUrls.length > 0)
+    starts.push(async () => externalTarget(options.externalUrls, options.externalPids));
   const out: IdleResult[] = [];
-  for (const kind of kinds) {
-    const target = await startTarget(kind, {
-      host: ctx.options.serverHost[kind],
-      gateways: ctx.options.gateways,
-      workers: ctx.options.workers,
-    });
+  for (const start of starts) {
+    const target = await start();
+    const { kind } = target;
     try {
       const holders = target.socketHolders;
-      const cap = perServer * holders.length;
+      // Without the PIDs of an external server nothing bounds it but the steps asked for.
+      const cap = holders.length > 0 ? perServer * holders.length : Infinity;
       const steps = ctx.options.idleSteps.filter((n) => n <= cap);
       let stoppedBy: string | null =
         steps.length < ctx.options.idleSteps.length
@@ -43,7 +55,7 @@ export async function idleScenario(ctx: ScenarioContext): Promise<IdleResult[]> 
       const loadProcesses = Math.max(1, Math.ceil(last / perLoad));
       const result = await withPool(loadProcesses, async (pool) => {
         await sleep(ctx.options.idleSettleMs);
-        const baselineRss = holders.reduce((sum, pid) => sum + rssBytes(pid), 0);
+        const baselineRss = rssOf(holders);
         const measured: IdleStep[] = [];
         let reached = 0;
         for (const goal of steps) {
@@ -56,7 +68,7 @@ export async function idleScenario(ctx: ScenarioContext): Promise<IdleResult[]> 
             break;
           }
           await sleep(ctx.options.idleSettleMs);
-          const rss = holders.reduce((sum, pid) => sum + rssBytes(pid), 0);
+          const rss = rssOf(holders);
           const otherRss: Record<string, number> = {};
           for (const p of target.processes) if (!holders.includes(p.pid)) otherRss[p.role] = rssBytes(p.pid);
           const step = {
