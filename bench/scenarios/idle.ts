@@ -80,7 +80,7 @@ export async function idleScenario(ctx: ScenarioContext): Promise<IdleResult[]> 
           measured.push(step);
           ctx.log(
             `  idle on ${target.label}: ${step.connections} connections, RSS ${(rss / 2 ** 20).toFixed(1)} MiB, ` +
-              `${(step.bytesPerConnection / 1024).toFixed(2)} KiB per connection`,
+              `${(step.bytesPerConnection / 1000).toFixed(2)} KB per connection`,
           );
         }
         return { baselineRss, measured, reached };
