@@ -212,8 +212,10 @@ export function formatReport(rows: Row[], idle: IdleResult[], checks: TargetChec
       ]),
     );
     parts.push(table(['idle', 'connections', 'RSS MiB', 'KB/conn', 'RSS at 0'], body, [false, true, true, true, true]));
-    for (const r of idle)
-      if (r.stoppedBy) parts.push(`idle on ${r.target} stopped at ${fmt(r.largest)}: ${r.stoppedBy}`);
+    const stopped = idle
+      .filter((r) => r.stoppedBy)
+      .map((r) => `idle on ${r.target} stopped at ${fmt(r.largest)}: ${r.stoppedBy}`);
+    if (stopped.length > 0) parts.push(stopped.join('\n'));
   }
   parts.push(
     table(
