@@ -13,9 +13,8 @@ export class Histogram {
   count = 0;
   max = 0;
 
-  constructor(counts?: ArrayLike<number>) {
+  constructor() {
     this.counts = new Float64Array(BUCKETS);
-    if (counts) this.add(counts);
   }
 
   record(micros: number): void {
@@ -26,17 +25,11 @@ export class Histogram {
     if (v > this.max) this.max = v;
   }
 
-  add(counts: ArrayLike<number>, max = 0): void {
-    for (let i = 0; i < BUCKETS; i++) {
-      const c = counts[i] ?? 0;
-      this.counts[i]! += c;
-      this.count += c;
-    }
-    if (max > this.max) this.max = max;
-  }
-
-  merge(other: { counts: ArrayLike<number>; max: number }): void {
-    this.add(other.counts, other.max);
+  /** Adds another histogram's samples to this one. */
+  merge(other: Histogram): void {
+    for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!;
+    this.count += other.count;
+    if (other.max > this.max) this.max = other.max;
   }
 
   /** The value below which `p` (0..1) of the samples fall, in microseconds; NaN without samples. */
@@ -46,8 +39,8 @@ export class Histogram {
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i]!;
-      // The bucket's upper edge, never above the largest value seen.
-      if (seen >= rank) return Math.min(this.max, GROWTH ** (i + 1));
+      // The bucket's geometric middle (within 1% of any value in it), never above the largest value seen.
+      if (seen >= rank) return Math.min(this.max, GROWTH ** (i + 0.5));
     }
     return this.max;
   }

@@ -112,8 +112,9 @@ async function connectMany(command: Extract<LoadCommand, { op: 'connect' }>): Pr
       const index = command.firstIndex + next++;
       const url = command.urls[index % command.urls.length]!;
       const from = command.localAddresses[index % command.localAddresses.length]!;
+      let client: LoadClient | null = null;
       try {
-        const client = await connectClient(command.transport, url, from, command.timeoutMs);
+        client = await connectClient(command.transport, url, from, command.timeoutMs);
         client.onClose = () => counters.dropped++;
         if (command.login) await request(client, `login:u${index}`);
         if (command.join !== null) await request(client, `join:${command.join}`);
@@ -121,6 +122,11 @@ async function connectMany(command: Extract<LoadCommand, { op: 'connect' }>): Pr
         indexes.push(index);
         ok++;
       } catch (err) {
+        // A client that opened but was not let in (no `ok`) is not kept half-way.
+        if (client) {
+          client.onClose = ignore;
+          client.close();
+        }
         failed++;
         error ??= (err as Error).message;
       }

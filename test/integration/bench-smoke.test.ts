@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { presetOptions } from '../../bench/bench-options.ts';
+import { Histogram } from '../../bench/histogram.ts';
+import { parseRequest } from '../../bench/protocol.ts';
 import { runBench } from '../../bench/run-bench.ts';
 
 /** Live child processes of this process that the bench starts (servers and load processes). */
@@ -26,6 +28,25 @@ function benchChildren(): string[] {
 }
 
 describe('bench harness (smoke)', () => {
+  it('parses the bench protocol and computes percentiles within 1%', () => {
+    assert.deepEqual(parseRequest('touid:u7:a:b'), { op: 'touid', uid: 'u7', data: 'a:b' });
+    assert.deepEqual(parseRequest('group:g:x'), { op: 'group', group: 'g', data: 'x' });
+    assert.deepEqual(parseRequest('echo:123'), { op: 'echo' });
+    assert.equal(parseRequest('touid:nocolon'), null);
+    assert.equal(parseRequest('hello'), null);
+    const h = new Histogram();
+    for (let v = 1; v <= 10_000; v++) h.record(v);
+    const merged = new Histogram();
+    merged.merge(Histogram.fromJSON(JSON.parse(JSON.stringify(h.toJSON()))));
+    for (const [p, exact] of [
+      [0.5, 5000],
+      [0.99, 9900],
+    ] as const) {
+      assert.ok(Math.abs(merged.percentile(p) - exact) / exact <= 0.011, `p${p * 100}: ${merged.percentile(p)}`);
+    }
+    assert.equal(merged.percentile(1), 10_000);
+  });
+
   it('measures every scenario on raw ws, Socket.IO and Switchboard, then stops everything', async () => {
     const options = presetOptions('smoke');
     const hosts = [...options.clientHosts, ...Object.values(options.serverHost)];
