@@ -22,6 +22,8 @@ export interface BenchOptions {
   durationMs: number;
   /** Pause after each run, so messages still in flight do not spill into the next one. */
   settleMs: number;
+  /** Runs per scenario and server, round-robin over the servers; the one with the least CPU per message is kept. */
+  repeats: number;
   /** Latency under load: open-loop windows; the one with the median p99 is reported. */
   latencyRepeats: number;
   /** Echo: clients, one message in flight each. */
@@ -60,8 +62,9 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     workers: 1,
     generators: 2,
     warmupMs: 1500,
-    durationMs: 5000,
+    durationMs: 4000,
     settleMs: 500,
+    repeats: 2,
     latencyRepeats: 3,
     echoClients: [100, 1000],
     touidSenders: 100,
@@ -86,6 +89,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     warmupMs: 500,
     durationMs: 2000,
     settleMs: 300,
+    repeats: 1,
     latencyRepeats: 1,
     echoClients: [100],
     touidSenders: 20,
@@ -111,6 +115,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     warmupMs: 100,
     durationMs: 250,
     settleMs: 50,
+    repeats: 1,
     latencyRepeats: 1,
     echoClients: [10],
     touidSenders: 2,
@@ -137,6 +142,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --workers M            Switchboard business worker processes (default 1)
   --generators N         load-generator processes (default 2)
   --duration MS          measured time of each run
+  --repeats N            runs per scenario and server, round-robin; the least CPU per message is kept
   --idle-steps a,b,...   idle connection counts to reach
   --out DIR              where the JSON goes (default bench/results; --no-json writes none)
   --profile DIR          run Switchboard's gateway and worker under node --cpu-prof, profiles into DIR
@@ -198,6 +204,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
         break;
       case '--generators':
         options.generators = count(flag, value);
+        break;
+      case '--repeats':
+        options.repeats = count(flag, value);
         break;
       case '--duration':
         options.durationMs = count(flag, value, 100);

@@ -49,34 +49,49 @@ export async function connectAll(
 }
 
 /**
- * Runs one measurement per target with the same load processes, closing the clients between targets. A
- * target that fails gets a row saying why, and the others are still measured.
+ * Measures every target with the same load processes, closing the clients between targets, `repeats` times
+ * round-robin (ws, socket.io, switchboard, ws, …) so that a slow spell of the machine does not land on one
+ * server only. Each target's row is its run with the least server CPU per message, the figure least disturbed
+ * by other work; every run's figures are kept in `extra.runs`. A target that fails gets a row saying why, and
+ * the others are still measured.
  */
 export async function eachTarget(
   ctx: ScenarioContext,
   targets: Target[],
   describe: Pick<Row, 'scenario' | 'title' | 'unit'>,
   fn: (pool: LoadPool, target: Target) => Promise<Row>,
+  repeats = ctx.options.repeats,
 ): Promise<Row[]> {
   return withPool(ctx.options.generators, async (pool) => {
-    const rows: Row[] = [];
-    for (const target of targets) {
-      let row: Row;
-      try {
-        row = await fn(pool, target);
-        ctx.log(
-          `  ${row.title} on ${row.target}: ${row.rate.toLocaleString('en-US')} ${row.unit}, ` +
-            `p99 ${row.p99Ms} ms, ${row.cpuUsPerDelivery} server CPU µs each`,
-        );
-      } catch (err) {
-        row = failedRow(describe, target, err as Error);
-        ctx.log(`  ${describe.title} on ${target.label} FAILED: ${(err as Error).message}`);
+    const runs = new Map<Target, Row[]>(targets.map((t) => [t, []]));
+    for (let round = 0; round < Math.max(1, repeats); round++) {
+      for (const target of targets) {
+        let row: Row;
+        try {
+          row = await fn(pool, target);
+          ctx.log(
+            `  ${row.title} on ${row.target}: ${row.rate.toLocaleString('en-US')} ${row.unit}, ` +
+              `p99 ${row.p99Ms} ms, ${row.cpuUsPerDelivery} server CPU µs each`,
+          );
+        } catch (err) {
+          row = failedRow(describe, target, err as Error);
+          ctx.log(`  ${describe.title} on ${target.label} FAILED: ${(err as Error).message}`);
+        }
+        runs.get(target)!.push(row);
+        await pool.reset();
       }
-      rows.push(row);
-      await pool.reset();
     }
-    return rows;
+    return targets.map((target) => best(runs.get(target)!));
   });
+}
+
+/** The run with the least server CPU per message (a failed run only when every run failed). */
+function best(runs: Row[]): Row {
+  const ok = runs.filter((r) => r.deliveries > 0 && Number.isFinite(r.cpuUsPerDelivery));
+  const chosen = ok.length > 0 ? ok.reduce((a, b) => (b.cpuUsPerDelivery < a.cpuUsPerDelivery ? b : a)) : runs[0]!;
+  if (runs.length === 1) return chosen;
+  const summary = runs.map((r) => ({ rate: r.rate, p99Ms: r.p99Ms, cpuUsPerDelivery: r.cpuUsPerDelivery }));
+  return { ...chosen, extra: { ...chosen.extra, runs: summary } };
 }
 
 function failedRow(describe: Pick<Row, 'scenario' | 'title' | 'unit'>, target: Target, err: Error): Row {
