@@ -17,6 +17,8 @@ export interface BenchOptions {
   workers: number;
   /** Load-generator processes. @default 2 */
   generators: number;
+  /** Echo load on each freshly started server before the first scenario, so its code is compiled. */
+  serverWarmupMs: number;
   /** Load runs this long before counting starts, then is counted this long. */
   warmupMs: number;
   durationMs: number;
@@ -61,6 +63,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     gateways: 1,
     workers: 1,
     generators: 2,
+    serverWarmupMs: 5000,
     warmupMs: 1500,
     durationMs: 4000,
     settleMs: 500,
@@ -86,6 +89,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     gateways: 1,
     workers: 1,
     generators: 2,
+    serverWarmupMs: 1000,
     warmupMs: 500,
     durationMs: 2000,
     settleMs: 300,
@@ -112,6 +116,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     gateways: 1,
     workers: 1,
     generators: 1,
+    serverWarmupMs: 0,
     warmupMs: 100,
     durationMs: 250,
     settleMs: 50,

@@ -3,7 +3,8 @@ import type { BenchOptions } from './bench-options.ts';
 import { loadAverage, openFileLimit } from './proc-stats.ts';
 import { formatReport, ratios, targetChecks, type TargetCheck } from './report.ts';
 import type { IdleResult, Row } from './rows.ts';
-import type { ScenarioContext } from './scenario-context.ts';
+import { measureLoad } from './measure.ts';
+import { connectAll, withPool, type ScenarioContext } from './scenario-context.ts';
 import { echoScenario } from './scenarios/echo.ts';
 import { fanoutScenario } from './scenarios/fanout.ts';
 import { idleScenario } from './scenarios/idle.ts';
@@ -64,6 +65,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       for (const s of started) if (s.status === 'fulfilled') targets.push(s.value);
       for (const s of started) if (s.status === 'rejected') throw s.reason;
       if (options.externalUrls.length > 0) targets.push(externalTarget(options.externalUrls, options.externalPids));
+      if (options.serverWarmupMs > 0) {
+        log('warming up every server');
+        await warmUp(ctx);
+      }
       const scenarios = [
         ['echo', echoScenario],
         ['touid', touidScenario],
@@ -110,6 +115,24 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     targets: checks,
     text: formatReport(rows, idle, checks),
   };
+}
+
+/** Echo on each server, not counted: a freshly started process runs slower until its hot code is compiled. */
+async function warmUp(ctx: ScenarioContext): Promise<void> {
+  const clients = ctx.options.echoClients[0] ?? 100;
+  const timing = { warmupMs: ctx.options.serverWarmupMs, durationMs: 0, settleMs: ctx.options.settleMs };
+  await withPool(ctx.options.generators, async (pool) => {
+    for (const target of ctx.targets) {
+      try {
+        await connectAll(ctx, pool, target, clients);
+        await measureLoad(pool, target, { kind: 'echo', ratePerSec: null }, timing);
+      } catch (err) {
+        // The scenarios will say what is wrong with this server; warming up is only a courtesy.
+        ctx.log(`  warming up ${target.label} failed: ${(err as Error).message}`);
+      }
+      await pool.reset();
+    }
+  });
 }
 
 async function stopTargets(targets: Target[]): Promise<void> {
