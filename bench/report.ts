@@ -1,0 +1,233 @@
+import type { IdleResult, Row } from './rows.ts';
+
+/** A target from the brief, checked against this run. */
+export interface TargetCheck {
+  name: string;
+  /** What was measured, in the target's unit; null when this run could not measure it. */
+  measured: number | null;
+  limit: number;
+  /** `>=` a floor or `<=` a ceiling. */
+  sense: '>=' | '<=';
+  met: boolean | null;
+  /** How far from the limit, for people: `+12% over the floor`, `missed by 0.08 (12%)`. */
+  verdict: string;
+  detail: string;
+}
+
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? a / b : NaN);
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '—';
+
+/** The raw `ws` row of the same scenario, the baseline every ratio is against. */
+function baseline(rows: Row[], row: Row): Row | undefined {
+  return rows.find((r) => r.scenario === row.scenario && r.kind === 'ws');
+}
+
+/** Switchboard's rate and CPU per delivery over raw ws's, per scenario (socket.io's too). */
+export function ratios(rows: Row[]): { scenario: string; target: string; rate: number; cpuPerDelivery: number }[] {
+  return rows
+    .filter((r) => r.kind !== 'ws')
+    .map((r) => {
+      const ws = baseline(rows, r);
+      return {
+        scenario: r.scenario,
+        target: r.target,
+        rate: round(ratio(r.rate, ws?.rate ?? NaN), 3),
+        cpuPerDelivery: round(ratio(r.cpuUsPerDelivery, ws?.cpuUsPerDelivery ?? NaN), 3),
+      };
+    });
+}
+
+const round = (n: number, digits: number) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : NaN);
+
+function check(
+  name: string,
+  measured: number | null,
+  sense: '>=' | '<=',
+  limit: number,
+  detail: string,
+  unit = '',
+): TargetCheck {
+  if (measured === null || !Number.isFinite(measured)) {
+    return { name, measured: null, limit, sense, met: null, verdict: 'not measured', detail };
+  }
+  const met = sense === '>=' ? measured >= limit : measured <= limit;
+  const gap = Math.abs(measured - limit);
+  const pct = limit !== 0 ? ` (${fmt((gap / limit) * 100)}%)` : '';
+  const digits = unit ? 2 : 3;
+  const verdict = met
+    ? `met with ${fmt(gap, digits)}${unit} to spare${pct}`
+    : `missed by ${fmt(gap, digits)}${unit}${pct}`;
+  return { name, measured: round(measured, 3), limit, sense, met, verdict, detail };
+}
+
+/** The brief's targets, each met, missed (and by how much) or not measured in this run. */
+export function targetChecks(rows: Row[], idle: IdleResult[]): TargetCheck[] {
+  const sb = (scenario: string) => rows.find((r) => r.scenario === scenario && r.kind === 'switchboard');
+  const checks: TargetCheck[] = [];
+  const versus = (scenario: string, label: string) => {
+    const row = sb(scenario);
+    const ws = row && baseline(rows, row);
+    checks.push(
+      check(
+        `${label} ≥ 0.65 × raw ws`,
+        row && ws ? ratio(row.rate, ws.rate) : null,
+        '>=',
+        0.65,
+        row && ws ? `${fmt(row.rate)} vs ${fmt(ws.rate)} ${row.unit}` : 'scenario not run',
+      ),
+    );
+  };
+  versus('echo-100', 'echo, 100 clients');
+  const latency = sb('latency-half-max');
+  checks.push(
+    check(
+      'p99 at half the max echo rate ≤ 5 ms',
+      latency?.p99Ms ?? null,
+      '<=',
+      5,
+      latency ? `offered ${fmt(Number(latency.extra?.offeredPerSec))} round trips/s` : 'scenario not run',
+      ' ms',
+    ),
+  );
+  const touid = rows.find((r) => r.scenario.startsWith('touid') && r.kind === 'switchboard');
+  if (touid) versus(touid.scenario, 'touid');
+  else checks.push(check('touid ≥ 0.65 × raw ws', null, '>=', 0.65, 'scenario not run'));
+  for (const row of rows.filter((r) => r.scenario.startsWith('fanout') && r.kind === 'switchboard')) {
+    const ws = baseline(rows, row);
+    checks.push(
+      check(
+        `${row.title}: server CPU per delivery ≤ 1.2 × raw ws`,
+        ws ? ratio(row.cpuUsPerDelivery, ws.cpuUsPerDelivery) : null,
+        '<=',
+        1.2,
+        ws ? `${fmt(row.cpuUsPerDelivery, 2)} vs ${fmt(ws.cpuUsPerDelivery, 2)} µs` : 'no raw ws row',
+      ),
+    );
+  }
+  const gateway = idle.find((r) => r.kind === 'switchboard');
+  const at50k = gateway?.steps.find((s) => s.connections >= 50_000);
+  const top = gateway?.steps.at(-1);
+  checks.push(
+    check(
+      'gateway RSS ≤ 5 KB per idle connection at 50,000',
+      at50k ? at50k.bytesPerConnection / 1000 : null,
+      '<=',
+      5,
+      at50k
+        ? `${fmt(at50k.connections)} connections`
+        : top
+          ? `50,000 not reached here (${gateway?.stoppedBy ?? 'not asked for'}); at ${fmt(top.connections)}: ` +
+            `${fmt(top.bytesPerConnection / 1000, 2)} KB per connection`
+          : 'scenario not run',
+      ' KB',
+    ),
+  );
+  checks.push(
+    check(
+      '100,000 idle connections held by one gateway process',
+      gateway && gateway.largest >= 100_000 ? gateway.largest : null,
+      '>=',
+      100_000,
+      gateway
+        ? `largest reached: ${fmt(gateway.largest)}${gateway.stoppedBy ? ` (${gateway.stoppedBy})` : ''}`
+        : 'scenario not run',
+    ),
+  );
+  return checks;
+}
+
+/** A plain-text table, columns padded to fit. */
+function table(header: string[], body: string[][], right: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** The results as text: one line per run with ratios to raw ws, then idle memory, then the targets. */
+export function formatReport(rows: Row[], idle: IdleResult[], checks: TargetCheck[]): string {
+  const parts: string[] = [];
+  if (rows.length > 0) {
+    const body = rows.map((r) => {
+      const ws = baseline(rows, r);
+      const vs = (a: number, b: number | undefined) => (r.kind === 'ws' || b === undefined ? '' : fmt(ratio(a, b), 2));
+      return [
+        r.title,
+        r.target,
+        fmt(r.rate),
+        vs(r.rate, ws?.rate),
+        fmt(r.p50Ms, 2),
+        fmt(r.p99Ms, 2),
+        fmt(r.cpuUsPerDelivery, 2),
+        vs(r.cpuUsPerDelivery, ws?.cpuUsPerDelivery),
+        `${fmt((r.cpu.other / Math.max(1e-9, r.cpu.capacity)) * 100)}%`,
+        r.notes.join('; '),
+      ];
+    });
+    parts.push(
+      table(
+        ['scenario', 'server', 'rate/s', '× ws', 'p50 ms', 'p99 ms', 'CPU µs/msg', '× ws', 'other load', 'notes'],
+        body,
+        [false, false, true, true, true, true, true, true, true, false],
+      ),
+    );
+  }
+  if (rows.length > 0) {
+    const body = rows
+      .filter((r) => r.deliveries > 0)
+      .map((r) => [
+        r.title,
+        r.target,
+        Object.entries(r.cpu.server)
+          .filter(([, seconds]) => seconds > 0)
+          .map(([role, seconds]) => `${role} ${fmt((seconds * 1e6) / r.deliveries, 2)}`)
+          .join(', '),
+        `${fmt((r.cpu.serverSystem / Math.max(1e-9, r.cpu.serverTotal)) * 100)}%`,
+        fmt((r.cpu.generator * 1e6) / r.deliveries, 2),
+      ]);
+    parts.push(
+      table(['scenario', 'server', 'server CPU µs/msg by process', 'in kernel', 'generator µs/msg'], body, [
+        false,
+        false,
+        false,
+        true,
+        true,
+      ]),
+    );
+  }
+  if (idle.length > 0) {
+    const body = idle.flatMap((r) =>
+      r.steps.map((s) => [
+        r.target,
+        fmt(s.connections),
+        fmt(s.rss / 2 ** 20, 1),
+        fmt(s.bytesPerConnection / 1000, 2),
+        fmt(r.baselineRss / 2 ** 20, 1),
+      ]),
+    );
+    parts.push(table(['idle', 'connections', 'RSS MiB', 'KB/conn', 'RSS at 0'], body, [false, true, true, true, true]));
+    const stopped = idle
+      .filter((r) => r.stoppedBy)
+      .map((r) => `idle on ${r.target} stopped at ${fmt(r.largest)}: ${r.stoppedBy}`);
+    if (stopped.length > 0) parts.push(stopped.join('\n'));
+  }
+  parts.push(
+    table(
+      ['target', 'measured', 'result', 'detail'],
+      checks.map((c) => [
+        c.name,
+        c.measured === null ? '—' : fmt(c.measured, 3),
+        c.met === null ? 'not measured' : `${c.met ? 'MET' : 'MISSED'}: ${c.verdict}`,
+        c.detail,
+      ]),
+      [false, true, false, false],
+    ),
+  );
+  return parts.join('\n\n') + '\n';
+}

@@ -1,0 +1,141 @@
+import { cpus, totalmem, release } from 'node:os';
+import type { BenchOptions } from './bench-options.ts';
+import { loadAverage, openFileLimit } from './proc-stats.ts';
+import { formatReport, ratios, targetChecks, type TargetCheck } from './report.ts';
+import type { IdleResult, Row } from './rows.ts';
+import { measureLoad } from './measure.ts';
+import { connectAll, withPool, type ScenarioContext } from './scenario-context.ts';
+import { echoScenario } from './scenarios/echo.ts';
+import { fanoutScenario } from './scenarios/fanout.ts';
+import { idleScenario } from './scenarios/idle.ts';
+import { latencyScenario } from './scenarios/latency.ts';
+import { touidScenario } from './scenarios/touid.ts';
+import { stopAllServers } from './server-process.ts';
+import { externalTarget, startTarget, type Target } from './targets.ts';
+
+/** Everything one run measured, as written to JSON. */
+export interface BenchReport {
+  startedAt: string;
+  seconds: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    kernel: string;
+    openFiles: { soft: number; hard: number };
+    loadAverage: { start: number; end: number };
+    /** Share of the machine's CPU time that other work took while runs were measured (mean over runs). */
+    otherLoad: number;
+  };
+  options: BenchOptions;
+  rows: Row[];
+  ratios: ReturnType<typeof ratios>;
+  idle: IdleResult[];
+  targets: TargetCheck[];
+  text: string;
+}
+
+/**
+ * Runs the chosen scenarios against every chosen server in one go, so Switchboard is always measured beside
+ * raw ws under the same conditions; every process it starts is stopped before it returns or throws.
+ */
+export async function runBench(options: BenchOptions, log: (line: string) => void = () => {}): Promise<BenchReport> {
+  const started = Date.now();
+  const loadStart = loadAverage();
+  const rows: Row[] = [];
+  let idle: IdleResult[] = [];
+  const targets: Target[] = [];
+  const ctx: ScenarioContext = { options, targets, log };
+  const has = (s: BenchOptions['scenarios'][number]) => options.scenarios.includes(s);
+  try {
+    if (options.scenarios.some((s) => s !== 'idle')) {
+      log(`starting ${options.targets.join(', ') || 'nothing (external server only)'}`);
+      // Started side by side; if one fails, the others are stopped by the finally below.
+      const started = await Promise.allSettled(
+        options.targets.map((kind) =>
+          startTarget(kind, {
+            host: options.serverHost[kind],
+            gateways: options.gateways,
+            workers: options.workers,
+            profileDir: kind === 'switchboard' ? (options.profileDir ?? undefined) : undefined,
+          }),
+        ),
+      );
+      for (const s of started) if (s.status === 'fulfilled') targets.push(s.value);
+      for (const s of started) if (s.status === 'rejected') throw s.reason;
+      if (options.externalUrls.length > 0) targets.push(externalTarget(options.externalUrls, options.externalPids));
+      if (options.serverWarmupMs > 0) {
+        log('warming up every server');
+        await warmUp(ctx);
+      }
+      const scenarios = [
+        ['echo', echoScenario],
+        ['touid', touidScenario],
+        ['fanout', fanoutScenario],
+        ['latency', latencyScenario],
+      ] as const;
+      for (const [id, run] of scenarios) {
+        if (!has(id)) continue;
+        log(id);
+        rows.push(...(await run(ctx)));
+      }
+      await stopTargets(targets);
+    }
+    if (has('idle')) {
+      log('idle connections');
+      idle = await idleScenario(ctx);
+    }
+  } finally {
+    await stopTargets(targets);
+    await stopAllServers();
+  }
+  const checks = targetChecks(rows, idle);
+  const measured = rows.filter((r) => r.cpu.capacity > 0);
+  return {
+    startedAt: new Date(started).toISOString(),
+    seconds: Math.round((Date.now() - started) / 1000),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      kernel: release(),
+      openFiles: openFileLimit(),
+      loadAverage: { start: loadStart, end: loadAverage() },
+      otherLoad:
+        measured.length > 0
+          ? Math.round((measured.reduce((s, r) => s + r.cpu.other / r.cpu.capacity, 0) / measured.length) * 1000) / 1000
+          : 0,
+    },
+    options,
+    rows,
+    ratios: ratios(rows),
+    idle,
+    targets: checks,
+    text: formatReport(rows, idle, checks),
+  };
+}
+
+/** Echo on each server, not counted: a freshly started process runs slower until its hot code is compiled. */
+async function warmUp(ctx: ScenarioContext): Promise<void> {
+  const clients = ctx.options.echoClients[0] ?? 100;
+  const timing = { warmupMs: ctx.options.serverWarmupMs, durationMs: 0, settleMs: ctx.options.settleMs };
+  await withPool(ctx.options.generators, async (pool) => {
+    for (const target of ctx.targets) {
+      try {
+        await connectAll(ctx, pool, target, clients);
+        await measureLoad(pool, target, { kind: 'echo', ratePerSec: null }, timing);
+      } catch (err) {
+        // The scenarios will say what is wrong with this server; warming up is only a courtesy.
+        ctx.log(`  warming up ${target.label} failed: ${(err as Error).message}`);
+      }
+      await pool.reset();
+    }
+  });
+}
+
+async function stopTargets(targets: Target[]): Promise<void> {
+  const running = targets.splice(0);
+  await Promise.all(running.map((t) => t.stop()));
+}

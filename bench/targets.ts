@@ -1,0 +1,167 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ServerProcess } from './server-process.ts';
+
+const BENCH = fileURLToPath(new URL('.', import.meta.url));
+const SWITCHBOARD_BIN = fileURLToPath(new URL('../bin/switchboard.js', import.meta.url));
+const APP = join(BENCH, 'switchboard-app.ts');
+
+/** Servers the bench starts itself. */
+export type ServerKind = 'switchboard' | 'ws' | 'socketio';
+/** Those, or a server someone else runs, given by URL. */
+export type TargetKind = ServerKind | 'external';
+
+/** A server under test, running. */
+export interface Target {
+  kind: TargetKind;
+  /** For tables: `switchboard 1g/1w`, `ws`, `socket.io`, or the URL of an external server. */
+  label: string;
+  /** Which client library speaks to it. */
+  transport: 'ws' | 'socketio';
+  /** WebSocket URLs clients spread over (one per gateway). */
+  urls: string[];
+  /** Every server process, for CPU accounting. */
+  processes: { role: string; pid: number }[];
+  /** The processes that hold client sockets, for memory per connection. */
+  socketHolders: number[];
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  /** Loopback address the target listens on (every port is picked by the system). */
+  host: string;
+  /** Switchboard gateway and worker processes. @default 1 and 1 */
+  gateways?: number;
+  workers?: number;
+  /** When set, Switchboard's processes run with `--cpu-prof` and write profiles into DIR/ROLE/. */
+  profileDir?: string;
+}
+
+/**
+ * Gateway flags for the bench: the per-client message rate limit (100/s) and the per-IP and total connection
+ * limits protect production gateways but would cut the load generator off, so they are off. Everything else
+ * keeps its default.
+ */
+export const BENCH_GATEWAY_FLAGS = [
+  '--max-messages-per-second',
+  '0',
+  '--max-connections-per-ip',
+  '0',
+  '--max-connections',
+  '0',
+] as const;
+
+export async function startTarget(kind: ServerKind, options: TargetOptions): Promise<Target> {
+  switch (kind) {
+    case 'ws':
+      return startSingle('ws', 'ws', join(BENCH, 'ws-server.ts'), options.host);
+    case 'socketio':
+      return startSingle('socketio', 'socket.io', join(BENCH, 'socketio-server.ts'), options.host);
+    case 'switchboard':
+      return startSwitchboard(options);
+  }
+}
+
+async function startSingle(kind: ServerKind, label: string, script: string, host: string): Promise<Target> {
+  const server = new ServerProcess(label, ['--import', 'tsx', script, '--listen', `${host}:0`]);
+  try {
+    const ready = await server.waitFor('bench server ready');
+    return {
+      kind,
+      label,
+      transport: kind === 'socketio' ? 'socketio' : 'ws',
+      urls: [`ws://${host}:${Number(ready.port)}`],
+      processes: [{ role: label, pid: server.pid }],
+      socketHolders: [server.pid],
+      stop: () => server.stop(),
+    };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+/**
+ * Register, gateways and business workers as separate processes, started with the same CLI a deployment uses
+ * (`switchboard register|gateway|business`). `switchboard start` would start the same roles, but it does not
+ * pass gateway limits through, and the default ones (100 messages/s per client, 1,000 connections per IP)
+ * would close the load generator's clients.
+ */
+async function startSwitchboard(options: TargetOptions): Promise<Target> {
+  const { host } = options;
+  const gateways = options.gateways ?? 1;
+  const workers = options.workers ?? 1;
+  const env = { SWITCHBOARD_SECRET: 'bench-secret' };
+  const all: ServerProcess[] = [];
+  const role = (name: string, args: string[]) => {
+    // One folder per role: each thread (the main one, tsx's loader thread) writes its own profile there.
+    const prof = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(options.profileDir, name)] : [];
+    const p = new ServerProcess(name, [...prof, SWITCHBOARD_BIN, ...args, '--log-level', 'info'], env);
+    all.push(p);
+    return p;
+  };
+  const stop = async () => {
+    // Workers first (they drain), then gateways, then the register, as `switchboard stop` does.
+    for (const prefix of ['worker', 'gateway', 'register']) {
+      await Promise.all(all.filter((p) => p.name.startsWith(prefix)).map((p) => p.stop(10_000)));
+    }
+  };
+  try {
+    const register = role('register', ['register', '--listen', `${host}:0`]);
+    const registerAddress = String((await register.waitFor('register listening')).listen);
+    const gatewayProcs: ServerProcess[] = [];
+    const urls: string[] = [];
+    const inner: string[] = [];
+    for (let i = 0; i < gateways; i++) {
+      gatewayProcs.push(
+        role(`gateway-${i}`, [
+          'gateway',
+          ...['--listen', `${host}:0`, '--lan-ip', host, '--inner-port', '0', '--register', registerAddress],
+          ...BENCH_GATEWAY_FLAGS,
+        ]),
+      );
+    }
+    for (const g of gatewayProcs) {
+      const line = await g.waitFor('gateway listening');
+      urls.push(`ws://${String(line.listen)}`);
+      inner.push(String(line.inner));
+      await g.waitFor('connected to register');
+    }
+    const workerProcs: ServerProcess[] = [];
+    for (let i = 0; i < workers; i++) {
+      workerProcs.push(
+        role(`worker-${i}`, ['business', '--events', APP, '--register', registerAddress, '--name', `bench-${i}`]),
+      );
+    }
+    for (const w of workerProcs) for (const address of inner) await w.waitFor(`connected to gateway ${address}`);
+    return {
+      kind: 'switchboard',
+      label: `switchboard ${gateways}g/${workers}w`,
+      transport: 'ws',
+      urls,
+      processes: all.map((p) => ({ role: p.name, pid: p.pid })),
+      socketHolders: gatewayProcs.map((p) => p.pid),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * A server the bench does not start: any WebSocket URL(s) speaking the protocol in protocol.ts. CPU and memory
+ * are read for `pids` when given (the processes that serve those URLs), else not at all.
+ */
+export function externalTarget(urls: string[], pids: number[]): Target {
+  const label = urls.map((u) => u.replace(/^wss?:\/\//, '')).join(',');
+  return {
+    kind: 'external',
+    label,
+    transport: 'ws',
+    urls,
+    processes: pids.map((pid) => ({ role: `pid ${pid}`, pid })),
+    socketHolders: pids,
+    stop: async () => {},
+  };
+}
