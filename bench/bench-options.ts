@@ -91,7 +91,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     generators: 2,
     serverWarmupMs: 1000,
     warmupMs: 500,
-    durationMs: 2000,
+    durationMs: 1500,
     settleMs: 300,
     repeats: 1,
     latencyRepeats: 1,

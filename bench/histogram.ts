@@ -63,4 +63,5 @@ export class Histogram {
   }
 }
 
+/** A histogram as it travels over IPC and into the JSON. */
 export type HistogramData = ReturnType<Histogram['toJSON']>;

@@ -5,6 +5,7 @@ import type { Load } from './load-protocol.ts';
 import type { Row } from './rows.ts';
 import type { Target } from './targets.ts';
 
+/** How long a run warms up, is counted, and settles. */
 export interface Timing {
   warmupMs: number;
   durationMs: number;
@@ -12,6 +13,7 @@ export interface Timing {
   settleMs: number;
 }
 
+/** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -40,6 +42,7 @@ export async function measureLoad(
   return { result, cpu };
 }
 
+/** Microseconds to milliseconds, three decimals. */
 export const ms = (micros: number) => Math.round(micros) / 1000;
 
 /** A row from a measured run; `deliveries` is what `rate` counts. */

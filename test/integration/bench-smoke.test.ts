@@ -19,7 +19,9 @@ function benchChildren(): string[] {
       if (Number(ppid) !== process.pid || state === 'Z') continue;
       // Not tsx's own esbuild helper: only what the bench started.
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (/bench\/|switchboard\.js/.test(command)) out.push(`${entry}: ${command}`);
+      if (/bench\/(load-process|ws-server|socketio-server)\.ts|bin\/switchboard\.js/.test(command)) {
+        out.push(`${entry}: ${command}`);
+      }
     } catch {
       // gone meanwhile
     }
