@@ -28,6 +28,7 @@ export class BusinessWorker {
   );
   /** Events wait for onWorkerStart to finish. */
   private started: Promise<void> = Promise.resolve();
+  private ready = false;
   private draining: { pending: Set<string>; done: () => void } | null = null;
 
   constructor(options: BusinessWorkerOptions = {}) {
@@ -61,6 +62,7 @@ export class BusinessWorker {
     // The Gateway API works inside onWorkerStart; client events wait until it has finished.
     this.started = Promise.resolve(this.handlers.onWorkerStart?.(this.info)).then(() => {});
     await this.started;
+    this.ready = true;
     log.info(`business worker started`, { events: typeof events === 'string' ? events : '(functions)' });
   }
 
@@ -146,7 +148,8 @@ export class BusinessWorker {
     this.inFlight++;
     const startedAt = performance.now();
     try {
-      await this.started;
+      // Only the first events of a fresh worker wait for onWorkerStart; later ones skip the await.
+      if (!this.ready) await this.started;
       await runtime.events.run(scope, () => {
         switch (msg.cmd) {
           case Cmd.EvConnect:

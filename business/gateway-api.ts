@@ -46,7 +46,8 @@ const PLANS = {
   sendToAll: 'planSendToAll',
 } as const;
 
-function payload(call: string, data: unknown): Payload {
+/** `data` as it goes on the wire; SB_ERR_INVALID_ARGUMENT for what cannot be sent. */
+export function payload(call: string, data: unknown): Payload {
   if (typeof data === 'string' || data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (data === undefined || data === null || typeof data === 'function' || typeof data === 'symbol') {

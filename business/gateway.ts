@@ -1,7 +1,8 @@
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { currentScope, runtime, sessionSnapshot, type Context, type EventScope } from './context.ts';
 import type { GatewayDirectory } from './gateway-directory.ts';
-import { GatewayApi, type Name, type SendData, type SessionData } from './gateway-api.ts';
+import { Cmd } from '../shared/commands.ts';
+import { GatewayApi, payload, type Name, type SendData, type SessionData } from './gateway-api.ts';
 
 function scopeOf(call: string): EventScope {
   const scope = currentScope();
@@ -43,7 +44,10 @@ class WorkerGateway extends GatewayApi {
 
   /** Sends to the client whose event is being handled. */
   sendToCurrentClient(data: SendData): void {
-    this.sendToClient(scopeOf('sendToCurrentClient').ctx.clientId, data);
+    const call = 'sendToCurrentClient';
+    const { clientId, gateway } = scopeOf(call).ctx;
+    // The gateway is known from the event: no need to decode it from the client id again.
+    this.route(call, gateway, { cmd: Cmd.SendToClients, clients: [clientId], data: payload(call, data) });
   }
 
   /** Closes the client whose event is being handled, after an optional last message. */

@@ -177,6 +177,11 @@ function fits(kind: FieldKind, value: unknown): boolean {
   }
 }
 
+/** Each command's fields as a list, computed once: parseMessage runs for every frame. */
+const fieldLists: Record<number, [string, FieldKind][]> = Object.fromEntries(
+  Object.entries(schema).map(([cmd, fields]) => [cmd, Object.entries(fields as Record<string, FieldKind>)]),
+);
+
 /**
  * Checks a decoded frame body against the command table and returns it typed. Throws SB_ERR_BAD_FRAME
  * naming the command and field, so a peer's bug shows up as one clear log line.
@@ -185,9 +190,9 @@ export function parseMessage(value: unknown): Message {
   if (!isPlainObject(value) || typeof value.cmd !== 'number') {
     throw new SwitchboardError(ErrorCode.BadFrame, 'frame is not a map with a numeric "cmd"');
   }
-  const fields = (schema as Record<number, Record<string, FieldKind>>)[value.cmd];
+  const fields = fieldLists[value.cmd];
   if (!fields) throw new SwitchboardError(ErrorCode.BadFrame, `unknown command ${value.cmd}`);
-  for (const [field, kind] of Object.entries(fields)) {
+  for (const [field, kind] of fields) {
     if (!fits(kind, value[field])) {
       throw new SwitchboardError(
         ErrorCode.BadFrame,
