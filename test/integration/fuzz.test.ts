@@ -163,23 +163,19 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
     await everyoneAlive();
   });
 
-  it('gateway inner port: random and mutated frames, before and after the handshake', async () => {
-    const inputs = fc.sample(wireInput, { numRuns: RUNS, seed: SEED + 2 });
-    await blast(2900, inputs.slice(0, RUNS / 2));
-    authenticated = 0;
-    await blast(2900, inputs.slice(RUNS / 2), 64, true);
-    assert.ok(authenticated > RUNS / 4, `${authenticated} connections got past the handshake`);
-    await everyoneAlive();
-  });
-
-  it('register: random and mutated frames, before and after the handshake', async () => {
-    const inputs = fc.sample(wireInput, { numRuns: RUNS, seed: SEED + 3 });
-    await blast(1236, inputs.slice(0, RUNS / 2));
-    authenticated = 0;
-    await blast(1236, inputs.slice(RUNS / 2), 64, true);
-    assert.ok(authenticated > RUNS / 4, `${authenticated} connections got past the handshake`);
-    await everyoneAlive();
-  });
+  for (const [name, port, seed] of [
+    ['gateway inner port', 2900, SEED + 2],
+    ['register', 1236, SEED + 3],
+  ] as const) {
+    it(`${name}: random and mutated frames, before and after the handshake`, async () => {
+      const inputs = fc.sample(wireInput, { numRuns: RUNS, seed });
+      await blast(port, inputs.slice(0, RUNS / 2));
+      authenticated = 0;
+      await blast(port, inputs.slice(RUNS / 2), 64, true);
+      assert.ok(authenticated > RUNS / 4, `${authenticated} connections got past the handshake`);
+      await everyoneAlive();
+    });
+  }
 
   it('HTTP API: random methods, paths, headers and bodies', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });
