@@ -81,6 +81,8 @@ describe('failover', () => {
   it('holds events while no worker is connected, then delivers them in order', async () => {
     const client = await connect(1);
     await cluster.workers[1]!.kill('SIGKILL');
+    // Until the gateway sees the link close, an event may still go to the dead worker and be lost.
+    await cluster.gateways[1]!.waitFor('worker w1 disconnected');
     for (let seq = 0; seq < 20; seq++) client.send({ seq });
     await sleep(300);
     assert.equal(client.closeCode, null);
@@ -111,6 +113,7 @@ describe('failover', () => {
     const fresh = cluster.startWorker(3);
     await cluster.workerReady(fresh);
     await cluster.workers[2]!.kill('SIGKILL');
+    await cluster.gateways[0]!.waitFor('worker w2 disconnected');
     await x.call('sendToUid', 'y', 'after-register-restart');
     await y.next((d) => d === 'after-register-restart');
     assert.equal(x.closeCode, null);
