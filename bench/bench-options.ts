@@ -1,7 +1,7 @@
 import type { ServerKind } from './targets.ts';
 
 export type Mode = 'smoke' | 'quick' | 'full';
-export const SCENARIOS = ['echo', 'touid', 'fanout', 'latency', 'idle'] as const;
+export const SCENARIOS = ['echo', 'touid', 'fanout', 'latency', 'routing', 'idle'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -33,6 +33,8 @@ export interface BenchOptions {
   /** touid: clients sending (one in flight each) and logged-in clients receiving. */
   touidSenders: number;
   touidReceivers: number;
+  /** Routing: the touid load on 1 gateway, then on this many with each routing mode. */
+  routingGateways: number;
   /** Fanout: receivers; broadcasts in flight. */
   fanoutReceivers: number[];
   fanoutWindow: number;
@@ -72,6 +74,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     echoClients: [100, 1000],
     touidSenders: 100,
     touidReceivers: 1000,
+    routingGateways: 4,
     fanoutReceivers: [1000, 10_000],
     fanoutWindow: 2,
     idleSteps: [10_000, 25_000, 50_000, 75_000, 100_000],
@@ -98,6 +101,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     echoClients: [100],
     touidSenders: 20,
     touidReceivers: 200,
+    routingGateways: 4,
     fanoutReceivers: [1000],
     fanoutWindow: 2,
     idleSteps: [2000, 5000],
@@ -125,6 +129,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     echoClients: [10],
     touidSenders: 2,
     touidReceivers: 8,
+    routingGateways: 2,
     fanoutReceivers: [20],
     fanoutWindow: 2,
     idleSteps: [100],
@@ -145,6 +150,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --pids P[,P]           with --url: its process ids, for CPU and memory figures
   --gateways N           Switchboard gateway processes (default 1)
   --workers M            Switchboard business worker processes (default 1)
+  --routing-gateways N   routing scenario: gateways in its multi-gateway layouts (default 4)
   --generators N         load-generator processes (default 2)
   --duration MS          measured time of each run
   --repeats N            runs per scenario and server, round-robin; the least CPU per message is kept
@@ -206,6 +212,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
         break;
       case '--workers':
         options.workers = count(flag, value);
+        break;
+      case '--routing-gateways':
+        options.routingGateways = count(flag, value, 2);
         break;
       case '--generators':
         options.generators = count(flag, value);

@@ -1,4 +1,5 @@
 import type { IdleResult, Row } from './rows.ts';
+import { gatewayCpuUs } from './scenarios/routing.ts';
 
 /** A target from the brief, checked against this run. */
 export interface TargetCheck {
@@ -107,6 +108,25 @@ export function targetChecks(rows: Row[], idle: IdleResult[]): TargetCheck[] {
       ),
     );
   }
+  const routing = (suffix: string) =>
+    rows.find((r) => r.scenario.startsWith('routing-') && r.scenario.endsWith(suffix));
+  const one = routing('-1g-directory');
+  const many = rows.find((r) => /^routing-([2-9]|\d\d+)g-directory$/.test(r.scenario));
+  const all = routing('g-all');
+  checks.push(
+    check(
+      `${many ? parseInt(many.scenario.split('-')[1]!, 10) : 'several'} gateways: gateway CPU per touid delivery ≤ 1.3 × 1 gateway`,
+      one && many ? ratio(gatewayCpuUs(many), gatewayCpuUs(one)) : null,
+      '<=',
+      1.3,
+      one && many
+        ? `${fmt(gatewayCpuUs(many), 2)} vs ${fmt(gatewayCpuUs(one), 2)} µs` +
+            (all
+              ? `; routing all: ${fmt(gatewayCpuUs(all), 2)} µs (${fmt(ratio(gatewayCpuUs(all), gatewayCpuUs(one)), 2)}×)`
+              : '')
+        : 'scenario not run',
+    ),
+  );
   const gateway = idle.find((r) => r.kind === 'switchboard');
   const at50k = gateway?.steps.find((s) => s.connections >= 50_000);
   const top = gateway?.steps.at(-1);

@@ -9,6 +9,7 @@ import { echoScenario } from './scenarios/echo.ts';
 import { fanoutScenario } from './scenarios/fanout.ts';
 import { idleScenario } from './scenarios/idle.ts';
 import { latencyScenario } from './scenarios/latency.ts';
+import { routingScenario } from './scenarios/routing.ts';
 import { touidScenario } from './scenarios/touid.ts';
 import { stopAllServers } from './server-process.ts';
 import { externalTarget, startTarget, type Target } from './targets.ts';
@@ -49,7 +50,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const ctx: ScenarioContext = { options, targets, log };
   const has = (s: BenchOptions['scenarios'][number]) => options.scenarios.includes(s);
   try {
-    if (options.scenarios.some((s) => s !== 'idle')) {
+    if (options.scenarios.some((s) => s !== 'idle' && s !== 'routing')) {
       log(`starting ${options.targets.join(', ') || 'nothing (external server only)'}`);
       // Started side by side; if one fails, the others are stopped by the finally below.
       const started = await Promise.allSettled(
@@ -81,6 +82,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         rows.push(...(await run(ctx)));
       }
       await stopTargets(targets);
+    }
+    // Its own Switchboards (one gateway, then several with each routing mode), so it runs apart.
+    if (has('routing') && options.targets.includes('switchboard')) {
+      log('routing');
+      rows.push(...(await routingScenario(ctx)));
     }
     if (has('idle')) {
       log('idle connections');

@@ -33,6 +33,8 @@ export interface TargetOptions {
   /** Switchboard gateway and worker processes. @default 1 and 1 */
   gateways?: number;
   workers?: number;
+  /** How the workers route uid and group sends (`switchboard business --routing`). @default 'directory' */
+  routing?: 'directory' | 'all';
   /** When set, Switchboard's processes run with `--cpu-prof` and write profiles into DIR/ROLE/. */
   profileDir?: string;
 }
@@ -130,13 +132,16 @@ async function startSwitchboard(options: TargetOptions): Promise<Target> {
     const workerProcs: ServerProcess[] = [];
     for (let i = 0; i < workers; i++) {
       workerProcs.push(
-        role(`worker-${i}`, ['business', '--events', APP, '--register', registerAddress, '--name', `bench-${i}`]),
+        role(`worker-${i}`, [
+          ...['business', '--events', APP, '--register', registerAddress, '--name', `bench-${i}`],
+          ...(options.routing ? ['--routing', options.routing] : []),
+        ]),
       );
     }
     for (const w of workerProcs) for (const address of inner) await w.waitFor(`connected to gateway ${address}`);
     return {
       kind: 'switchboard',
-      label: `switchboard ${gateways}g/${workers}w`,
+      label: `switchboard ${gateways}g/${workers}w${options.routing ? ` ${options.routing}` : ''}`,
       transport: 'ws',
       urls,
       processes: all.map((p) => ({ role: p.name, pid: p.pid })),

@@ -49,6 +49,7 @@ export class BusinessWorker {
       role: 'worker',
       name: this.options.name,
       queryTimeout: this.options.queryTimeout,
+      routing: this.options.routing,
       onEvent: (msg, link, gateway) => void this.handle(msg as ClientEvent, link, gateway),
       onGatewayOpen: (_gateway, link) => {
         // A gateway that appears while we drain must not start routing to us.

@@ -93,18 +93,16 @@ export abstract class GatewayApi {
   // ---- routing -----------------------------------------------------------------------------------------
 
   /**
-   * Hands one message to a gateway (or, with `gateway` null, to every gateway). Every send and mutation passes
-   * here, so a subclass can hold them until the gateways are known (GatewayClient). A gateway that is not
-   * linked is skipped quietly: its clients are gone.
+   * Hands one message to a gateway (or, with `gateway` null, to every gateway that must get it: see
+   * GatewayDirectory.forEachTarget). Every send and mutation passes here, so a subclass can hold them until
+   * the gateways are known (GatewayClient). A gateway that is not linked is skipped quietly: its clients are
+   * gone.
    */
   protected route(call: string, gateway: string | null, message: Message): void {
     const { directory } = this;
-    if (gateway !== null) {
-      directory.link(gateway)?.send(message);
-      return;
-    }
+    if (gateway !== null) return directory.send(gateway, message);
     directory.requireGateways(call);
-    for (const link of directory.openLinks()) link.send(message);
+    directory.sendToTargets(message);
   }
 
   /** Resolves once queries can be asked; a worker always can. */
@@ -126,11 +124,13 @@ export abstract class GatewayApi {
     await this.ready();
     const { directory } = this;
     const counts: Promise<unknown>[] = [];
+    const ask = (gateway: string, message: Message) =>
+      counts.push(directory.request(gateway, call, (id) => ({ ...message, id }) as Message));
     for (const [gateway, message] of routes) {
-      if (gateway === null) directory.requireGateways(call);
-      const targets = gateway === null ? directory.addresses : directory.addresses.includes(gateway) ? [gateway] : [];
-      for (const target of targets)
-        counts.push(directory.request(target, call, (id) => ({ ...message, id }) as Message));
+      if (gateway === null) {
+        directory.requireGateways(call);
+        directory.forEachTarget(message, ask);
+      } else if (directory.addresses.includes(gateway)) ask(gateway, message);
     }
     return sum(await Promise.all(counts));
   }

@@ -6,7 +6,7 @@ import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
 import { GatewayApi, type SendCall } from './gateway-api.ts';
-import { DEFAULT_QUERY_TIMEOUT, GatewayDirectory } from './gateway-directory.ts';
+import { checkRouting, DEFAULT_QUERY_TIMEOUT, GatewayDirectory, type Routing } from './gateway-directory.ts';
 
 /** @default 5000 ms: how long calls wait for the gateways to become known before failing. */
 export const DEFAULT_CONNECT_TIMEOUT = 5000;
@@ -20,6 +20,11 @@ export interface GatewayClientOptions {
   name?: string;
   /** Ms a query waits for each gateway. @default 5000 */
   queryTimeout?: number;
+  /**
+   * `directory`: uid and group sends go only to the gateways holding one of their uids or groups (each
+   * gateway tells this client which it holds). `all`: to every gateway. @default 'directory'
+   */
+  routing?: Routing;
   /** Ms calls wait for the gateways to become known (right after `new`). @default 5000 */
   connectTimeout?: number;
   /** @default 5000 ms */
@@ -66,6 +71,7 @@ export class GatewayClient extends GatewayApi {
       role: 'client',
       name: options.name ?? `client ${process.pid}@${hostname()}`,
       queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
+      routing: checkRouting(options.routing),
       link: {
         secret: resolveSecret(options.secret, registers, 'GatewayClient'),
         heartbeatInterval: options.heartbeatInterval,

@@ -3,9 +3,28 @@ import { Cmd, cmdName, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { Link, LinkOptions, PeerRole } from '../shared/link.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
+import { GatewayMembership } from './gateway-membership.ts';
 
 /** @default 5000 ms: how long a query waits for each gateway before it rejects with SB_ERR_QUERY_TIMEOUT. */
 export const DEFAULT_QUERY_TIMEOUT = 5000;
+
+/**
+ * How uid and group sends pick their gateways: `directory` sends each only to the gateways that hold one of
+ * its uids or groups (they tell us who they hold); `all` sends each to every gateway, as GatewayWorker does.
+ */
+export type Routing = 'directory' | 'all';
+export const ROUTINGS: readonly Routing[] = ['directory', 'all'];
+/** @default 'directory' */
+export const DEFAULT_ROUTING: Routing = 'directory';
+
+/** The routing option's value, defaulted; SB_ERR_INVALID_OPTION for anything else. */
+export function checkRouting(value: unknown = DEFAULT_ROUTING): Routing {
+  if (ROUTINGS.includes(value as Routing)) return value as Routing;
+  throw new SwitchboardError(
+    ErrorCode.InvalidOption,
+    `routing must be ${ROUTINGS.map((r) => `"${r}"`).join(' or ')}, got ${JSON.stringify(value)}`,
+  );
+}
 
 export interface DirectoryOptions {
   registers: HostPort[];
@@ -14,6 +33,7 @@ export interface DirectoryOptions {
   /** How this process introduces itself to registers and gateways, for their logs. */
   name: string;
   queryTimeout: number;
+  routing: Routing;
   /** Client events from gateways (workers only). */
   onEvent?: (msg: Message, link: Link, gateway: string) => void;
   /** A link to a gateway was (re)established. */
@@ -30,6 +50,8 @@ interface GatewayEntry {
   listedBy: Set<number>;
   /** The first connection attempt has succeeded or failed. */
   tried: boolean;
+  /** What it holds, while our link is open and routing is `directory`. */
+  membership: GatewayMembership | null;
 }
 
 interface PendingQuery {
@@ -80,6 +102,37 @@ export class GatewayDirectory {
   link(address: string): Link | null {
     const link = this.gateways.get(address)?.link.link;
     return link?.isOpen ? link : null;
+  }
+
+  /** Sends `message` to the gateway at `address` if it is linked (else drops it: its clients are gone). */
+  send(address: string, message: Message): void {
+    const entry = this.gateways.get(address);
+    const link = entry?.link.link;
+    if (!link?.isOpen) return;
+    entry!.membership?.sending(message);
+    link.send(message);
+  }
+
+  /**
+   * For a message meant for every gateway, calls `each` with every known gateway (linked or not) that must
+   * get it, and the part of it that gateway needs: with `directory` routing, a uid or group send skips the
+   * gateways that hold none of its names.
+   */
+  forEachTarget(message: Message, each: (address: string, message: Message) => void): void {
+    for (const [address, entry] of this.gateways) {
+      const part = entry.membership ? entry.membership.narrow(message) : message;
+      if (part) each(address, part);
+    }
+  }
+
+  /** Sends a message meant for every gateway to each linked one that must get it (see forEachTarget). */
+  sendToTargets(message: Message): void {
+    for (const entry of this.gateways.values()) {
+      const link = entry.link.link;
+      if (!link?.isOpen) continue;
+      const part = entry.membership ? entry.membership.narrow(message) : message;
+      if (part) link.send(part);
+    }
   }
 
   /** Open links to every known gateway. */
@@ -234,6 +287,7 @@ export class GatewayDirectory {
     const entry: GatewayEntry = {
       listedBy: new Set(),
       tried: false,
+      membership: null,
       link: new PersistentLink(
         parseHostPort(address),
         'gateway',
@@ -242,11 +296,17 @@ export class GatewayDirectory {
         this.options.name,
         {
           open: (link) => {
+            if (this.options.routing === 'directory') {
+              // A fresh link starts from a fresh snapshot: what we knew before may have changed meanwhile.
+              entry.membership = new GatewayMembership();
+              link.send({ cmd: Cmd.MembershipSubscribe });
+            }
             tried();
             this.options.onGatewayOpen?.(address, link);
           },
           message: (msg, link) => this.fromGateway(address, msg, link),
           close: () => {
+            entry.membership = null;
             this.options.onGatewayClose?.(address);
             this.failPending(address);
             this.forgetIfGone(address);
@@ -300,6 +360,11 @@ export class GatewayDirectory {
 
   private fromGateway(gateway: string, msg: Message, link: Link): void {
     switch (msg.cmd) {
+      case Cmd.MembershipUpdate:
+      case Cmd.MembershipSynced:
+      case Cmd.MembershipApplied:
+        this.gateways.get(gateway)?.membership?.receive(msg);
+        return;
       case Cmd.QueryResult:
       case Cmd.QueryError: {
         const pending = this.pending.get(msg.id);

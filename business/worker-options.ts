@@ -5,7 +5,7 @@ import type { LinkOptions } from '../shared/link.ts';
 import type { LinkTls } from '../shared/link-tls.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
-import { DEFAULT_QUERY_TIMEOUT } from './gateway-directory.ts';
+import { checkRouting, DEFAULT_QUERY_TIMEOUT, type Routing } from './gateway-directory.ts';
 import type { EventHandlers } from './event-handlers.ts';
 
 export interface BusinessWorkerOptions {
@@ -19,6 +19,11 @@ export interface BusinessWorkerOptions {
   name?: string;
   /** Ms a query waits for each gateway. @default 5000 */
   queryTimeout?: number;
+  /**
+   * `directory`: uid and group sends go only to the gateways holding one of their uids or groups (each
+   * gateway tells the worker which it holds). `all`: every such send goes to every gateway. @default 'directory'
+   */
+  routing?: Routing;
   /** A handler running longer than this many ms is logged as slow, with the client id and event. @default 1000 */
   slowHandlerMs?: number;
   /** @default 16 MiB */
@@ -40,6 +45,7 @@ export interface ResolvedWorkerOptions {
   registers: HostPort[];
   name: string;
   queryTimeout: number;
+  routing: Routing;
   slowHandlerMs: number;
   link: LinkOptions;
   log: Logger;
@@ -59,6 +65,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
     registers,
     name: options.name ?? `${process.pid}@${hostname()}`,
     queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
+    routing: checkRouting(options.routing),
     slowHandlerMs: checkInteger('slowHandlerMs', options.slowHandlerMs ?? DEFAULT_SLOW_HANDLER_MS, 0),
     link: {
       secret: resolveSecret(options.secret, registers, 'business'),

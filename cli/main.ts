@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BusinessWorker } from '../business/business-worker.ts';
 import { DEFAULT_EVENTS_FILE, DEFAULT_SLOW_HANDLER_MS } from '../business/worker-options.ts';
-import { DEFAULT_QUERY_TIMEOUT } from '../business/gateway-directory.ts';
+import { DEFAULT_QUERY_TIMEOUT, DEFAULT_ROUTING, ROUTINGS } from '../business/gateway-directory.ts';
 import { GatewayServer } from '../gateway/gateway-server.ts';
 import {
   DEFAULT_GATEWAY_LISTEN,
@@ -61,6 +61,13 @@ const heartbeatOption = () =>
   )
     .argParser(integer)
     .default(DEFAULT_HEARTBEAT_INTERVAL);
+const routingOption = () =>
+  new Option(
+    '--routing <mode>',
+    'directory: send to a uid or group only via the gateways holding it; all: via every gateway',
+  )
+    .choices(ROUTINGS)
+    .default(DEFAULT_ROUTING);
 const logLevelOption = () =>
   new Option('--log-level <level>', 'debug, info, warn, error or silent')
     .choices(LOG_LEVELS)
@@ -217,6 +224,7 @@ program
   .option('--cert <file>', 'certificate (PEM) for wss:// on the gateways, with --key')
   .option('--key <file>', 'private key (PEM) of --cert')
   .addOption(secretOption().default(undefined, 'a random one for this run'))
+  .addOption(routingOption())
   .option('--api-listen <host:port>', 'also run the HTTP push API on this address (off by default)')
   .addOption(apiTokenOption())
   .option('--metrics-listen <host:port>', 'gateway i serves Prometheus metrics on port + i, worker j on port + 100 + j')
@@ -226,6 +234,7 @@ program
     const log = logger('supervisor', opts.logLevel);
     const common = ['--log-level', opts.logLevel];
     const register = ['--register', opts.registerListen];
+    const routing = ['--routing', opts.routing];
     const metrics = (offset: number) =>
       opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, offset)] : [];
     const supervisor = new Supervisor(
@@ -246,12 +255,16 @@ program
         {
           role: 'business',
           count: opts.workers,
-          argsFor: (i) => ['--events', eventsFile(opts.events), ...register, ...metrics(100 + i), ...common],
+          argsFor: (i) => [
+            ...['--events', eventsFile(opts.events), ...register, ...routing],
+            ...metrics(100 + i),
+            ...common,
+          ],
         },
         {
           role: 'api',
           count: opts.apiListen ? 1 : 0,
-          argsFor: () => ['--listen', opts.apiListen, ...register, ...common],
+          argsFor: () => ['--listen', opts.apiListen, ...register, ...routing, ...common],
         },
       ],
       { secret: opts.secret, apiToken: opts.apiToken },
@@ -468,6 +481,7 @@ const businessCommand = program
   .addOption(secretOption())
   .option('--name <name>', 'how this worker appears in gateway logs (default: PID@HOST)')
   .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, DEFAULT_QUERY_TIMEOUT)
+  .addOption(routingOption())
   .option('--slow-handler <ms>', 'log a warning when a handler runs longer than this', integer, DEFAULT_SLOW_HANDLER_MS)
   .addOption(heartbeatOption());
 addLinkOptions(businessCommand, false)
@@ -489,6 +503,7 @@ addLinkOptions(businessCommand, false)
         secret: opts.secret,
         name: opts.name,
         queryTimeout: opts.queryTimeout,
+        routing: opts.routing,
         slowHandlerMs: opts.slowHandler,
         ...linkFlags(opts),
         log,
@@ -512,7 +527,8 @@ const apiCommand = program
   .addOption(registerOption())
   .addOption(secretOption())
   .option('--max-body <bytes>', 'largest request body; larger gets 413', integer, DEFAULT_MAX_BODY)
-  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, DEFAULT_QUERY_TIMEOUT);
+  .option('--query-timeout <ms>', 'ms a query waits for each gateway', integer, DEFAULT_QUERY_TIMEOUT)
+  .addOption(routingOption());
 addLinkOptions(apiCommand, false)
   .addOption(logLevelOption())
   .action((opts) => {
@@ -525,6 +541,7 @@ addLinkOptions(apiCommand, false)
         secret: opts.secret,
         maxBody: opts.maxBody,
         queryTimeout: opts.queryTimeout,
+        routing: opts.routing,
         tls: loadLinkTls(opts),
         name: `api ${process.pid}`,
         log,

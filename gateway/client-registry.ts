@@ -31,6 +31,9 @@ export class ClientState {
   ) {}
 }
 
+/** Which index a key belongs to. */
+export type IndexKind = 'uid' | 'group';
+
 /**
  * The gateway's clients and its two-way indexes: uid -> clients (one uid, many devices) and
  * group -> clients, with `client.uid` / `client.groups` the other direction. Empty entries are deleted so
@@ -40,6 +43,8 @@ export class ClientRegistry {
   readonly clients = new Map<string, ClientState>();
   readonly uids = new Map<string, Set<ClientState>>();
   readonly groups = new Map<string, Set<ClientState>>();
+  /** Called when a uid or group gains its first member (`present` true) or loses its last. */
+  onIndexChange: ((kind: IndexKind, key: string, present: boolean) => void) | null = null;
 
   add(client: ClientState): void {
     this.clients.set(client.id, client);
@@ -52,32 +57,32 @@ export class ClientRegistry {
   /** Forgets a client and takes it out of every index; its uid and groups stay readable on the object. */
   remove(client: ClientState): void {
     this.clients.delete(client.id);
-    if (client.uid !== null) removeFrom(this.uids, client.uid, client);
-    for (const group of client.groups) removeFrom(this.groups, group, client);
+    if (client.uid !== null) this.removeFrom('uid', client.uid, client);
+    for (const group of client.groups) this.removeFrom('group', group, client);
   }
 
   /** A client has at most one uid: binding replaces the previous one. */
   bindUid(client: ClientState, uid: string): void {
     if (client.uid === uid) return;
-    if (client.uid !== null) removeFrom(this.uids, client.uid, client);
+    if (client.uid !== null) this.removeFrom('uid', client.uid, client);
     client.uid = uid;
-    addTo(this.uids, uid, client);
+    this.addTo('uid', uid, client);
   }
 
   unbindUid(client: ClientState, uid: string): void {
     if (client.uid !== uid) return;
-    removeFrom(this.uids, uid, client);
+    this.removeFrom('uid', uid, client);
     client.uid = null;
   }
 
   joinGroup(client: ClientState, group: string): void {
     client.groups.add(group);
-    addTo(this.groups, group, client);
+    this.addTo('group', group, client);
   }
 
   leaveGroup(client: ClientState, group: string): void {
     client.groups.delete(group);
-    removeFrom(this.groups, group, client);
+    this.removeFrom('group', group, client);
   }
 
   ungroup(group: string): void {
@@ -85,23 +90,33 @@ export class ClientRegistry {
     if (!members) return;
     for (const client of members) client.groups.delete(group);
     this.groups.delete(group);
+    this.onIndexChange?.('group', group, false);
   }
 
   /** The clients of a group, or every client when `group` is null. */
   members(group: string | null): Iterable<ClientState> {
     return group === null ? this.clients.values() : (this.groups.get(group) ?? []);
   }
-}
 
-function addTo(index: Map<string, Set<ClientState>>, key: string, client: ClientState): void {
-  let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
-  set.add(client);
-}
+  private index(kind: IndexKind): Map<string, Set<ClientState>> {
+    return kind === 'uid' ? this.uids : this.groups;
+  }
 
-function removeFrom(index: Map<string, Set<ClientState>>, key: string, client: ClientState): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(client);
-  if (set.size === 0) index.delete(key);
+  private addTo(kind: IndexKind, key: string, client: ClientState): void {
+    const index = this.index(kind);
+    const set = index.get(key);
+    if (set) return void set.add(client);
+    index.set(key, new Set([client]));
+    this.onIndexChange?.(kind, key, true);
+  }
+
+  private removeFrom(kind: IndexKind, key: string, client: ClientState): void {
+    const index = this.index(kind);
+    const set = index.get(key);
+    if (!set) return;
+    set.delete(client);
+    if (set.size > 0) return;
+    index.delete(key);
+    this.onIndexChange?.(kind, key, false);
+  }
 }

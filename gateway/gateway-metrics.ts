@@ -10,6 +10,8 @@ export class GatewayCounters {
   slowConsumers = 0;
   droppedPushes = 0;
   connectionsOpened = 0;
+  /** Send commands (to clients, uids, groups, all) received from workers and clients. */
+  sendCommands = 0;
 }
 
 /** The gateway's Prometheus metrics, read from its counters and state when scraped. */
@@ -45,6 +47,11 @@ export function gatewayMetrics(server: GatewayServer): Registry {
   counter('switchboard_gateway_bytes_in_total', 'Bytes received from clients', () => counters.bytesIn);
   counter('switchboard_gateway_messages_out_total', 'Messages handed to clients', () => counters.messagesOut);
   counter('switchboard_gateway_bytes_out_total', 'Bytes handed to clients', () => counters.bytesOut);
+  counter(
+    'switchboard_gateway_send_commands_total',
+    'Send commands received from workers and clients (one per gateway a send was routed to)',
+    () => counters.sendCommands,
+  );
   counter(
     'switchboard_gateway_slow_consumers_total',
     'Clients that stopped reading (closed, or pushes dropped)',

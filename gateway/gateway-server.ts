@@ -20,6 +20,7 @@ import { WorkerRouter, type WorkerLink } from './worker-router.ts';
 import { Admission } from './admission.ts';
 import { RateLimit } from './rate-limit.ts';
 import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
+import { MembershipFeed } from './membership-feed.ts';
 
 /** WebSocket close codes the gateway uses (see README, "Close codes"). */
 export const CloseCode = {
@@ -40,6 +41,7 @@ export class GatewayServer {
   readonly registry = new ClientRegistry();
   readonly router: WorkerRouter;
   readonly counters = new GatewayCounters();
+  private readonly membership = new MembershipFeed(this.registry);
   private readonly admission: Admission;
   /** Register links lost (each is then re-established with backoff). */
   reconnects = 0;
@@ -266,6 +268,7 @@ export class GatewayServer {
     link.onMessage = (msg) => this.command(link, worker, msg);
     link.onClose = (err) => {
       this.innerLinks.delete(link);
+      this.membership.unsubscribe(link);
       if (worker) this.router.removeWorker(worker);
       this.log.info(`${link.role} ${link.name} disconnected${err ? `: ${err.message}` : ''}`, { code: err?.code });
     };
@@ -284,13 +287,18 @@ export class GatewayServer {
       case Cmd.SendToUids:
       case Cmd.SendToGroups:
       case Cmd.SendToAll: {
+        this.counters.sendCommands++;
         const delivered = this.send(msg);
         if (msg.id != null) link.send({ cmd: Cmd.QueryResult, id: msg.id, value: delivered });
         return;
       }
       case Cmd.BindUid:
-      case Cmd.UnbindUid:
       case Cmd.JoinGroup:
+        this.clientCommand(msg);
+        // The subscriber counts on this answer to know its own bind or join has taken effect here.
+        if (this.membership.isSubscribed(link)) link.send({ cmd: Cmd.MembershipApplied });
+        return;
+      case Cmd.UnbindUid:
       case Cmd.LeaveGroup:
       case Cmd.SetSession:
       case Cmd.UpdateSession:
@@ -302,6 +310,8 @@ export class GatewayServer {
       case Cmd.WorkerDraining:
         if (worker) this.router.drain(worker);
         return;
+      case Cmd.MembershipSubscribe:
+        return this.membership.subscribe(link);
       case Cmd.Query:
         try {
           link.send({ cmd: Cmd.QueryResult, id: msg.id, value: answerQuery(registry, msg.q, msg.args) });
@@ -318,6 +328,7 @@ export class GatewayServer {
   /** Hands the data of a send command to its clients; returns how many. */
   private send(msg: SendCommand): number {
     const { registry } = this;
+    this.membership.flush();
     const out = outgoing(msg.data);
     let delivered = 0;
     switch (msg.cmd) {
@@ -377,6 +388,7 @@ export class GatewayServer {
         Object.assign(client.session, msg.session);
         return;
       case Cmd.CloseClient:
+        this.membership.flush();
         if (msg.data != null) this.deliver(client, outgoing(msg.data));
         client.ws.close(CloseCode.Normal);
         return;

@@ -26,6 +26,13 @@ export const Cmd = {
   // Worker -> gateway: send me no new events; gateway -> worker: none of yours is left in flight.
   WorkerDraining: 24,
   WorkerDrained: 25,
+  // Which uids and groups a gateway holds, for workers and clients that route sends only where members are:
+  // subscribe (-> gateway); a snapshot in updates, then synced, then an update per change (gateway ->);
+  // applied answers each BindUid/JoinGroup from a subscriber, after the update it caused.
+  MembershipSubscribe: 26,
+  MembershipUpdate: 27,
+  MembershipSynced: 28,
+  MembershipApplied: 29,
   // Worker/client -> gateway: commands.
   SendToClients: 30,
   SendToUids: 31,
@@ -105,6 +112,10 @@ const schema = {
   [Cmd.EventDone]: { client: 'name' },
   [Cmd.WorkerDraining]: {},
   [Cmd.WorkerDrained]: {},
+  [Cmd.MembershipSubscribe]: {},
+  [Cmd.MembershipUpdate]: { uids: 'names', uidsGone: 'names', groups: 'names', groupsGone: 'names' },
+  [Cmd.MembershipSynced]: {},
+  [Cmd.MembershipApplied]: {},
   // `id`, when present, asks the gateway to answer with a QueryResult whose value is the number of clients
   // the data was handed to.
   [Cmd.SendToClients]: { clients: 'names', data: 'data', id: 'int?' },

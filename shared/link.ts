@@ -102,6 +102,11 @@ export class Link {
     if (!this.closed) this.writer.send(message);
   }
 
+  /** Writes what is pending now instead of at the end of the tick. */
+  flush(): void {
+    if (!this.closed) this.writer.flush();
+  }
+
   /** Flushes what is pending and closes cleanly. */
   close(): void {
     if (this.closed) return;

@@ -65,6 +65,9 @@ describe('bench harness (smoke)', () => {
       ['fanout-all-20', ['ws', 'socketio', 'switchboard']],
       ['fanout-group-20', ['ws', 'socketio', 'switchboard']],
       ['latency-half-max', ['ws', 'switchboard']],
+      ['routing-1g-directory', ['switchboard']],
+      ['routing-2g-directory', ['switchboard']],
+      ['routing-2g-all', ['switchboard']],
     ] as const;
     for (const [scenario, kinds] of expected) {
       for (const kind of kinds) {
@@ -82,6 +85,8 @@ describe('bench harness (smoke)', () => {
       assert.equal(idle?.largest, 100, `idle on ${kind} held every connection`);
     }
     assert.ok(report.targets.length > 0);
+    const routing = report.targets.find((t) => t.name.startsWith('2 gateways: gateway CPU per touid delivery'));
+    assert.ok(routing?.measured, `the routing target was measured: ${JSON.stringify(routing)}`);
     assert.match(report.text, /switchboard 1g\/1w/);
     assert.deepEqual(benchChildren(), [], 'no server or load process is left running');
   });

@@ -2,13 +2,81 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WebSocket } from 'ws';
 import { ClientRegistry, ClientState } from '../../gateway/client-registry.ts';
+import { MembershipFeed } from '../../gateway/membership-feed.ts';
 import { answerQuery } from '../../gateway/queries.ts';
+import { Cmd, type Message } from '../../shared/commands.ts';
+import type { Link } from '../../shared/link.ts';
 import { Query } from '../../shared/queries.ts';
 
 const request = { url: '/', query: {}, headers: {}, ip: '127.0.0.1', port: 1 };
 const client = (id: string) => new ClientState(id, {} as WebSocket, request);
 
+/** Records what the feed sends; the feed only calls send() and flush() on its subscribers. */
+function recordingLink() {
+  const sent: Message[] = [];
+  let flushes = 0;
+  const link = { send: (m: Message) => sent.push(m), flush: () => flushes++ } as unknown as Link;
+  return { link, sent, flushes: () => flushes };
+}
+
 describe('ClientRegistry', () => {
+  it('reports a uid or group gaining its first member and losing its last, once each', () => {
+    const r = new ClientRegistry();
+    const seen: string[] = [];
+    r.onIndexChange = (kind, key, present) => seen.push(`${present ? '+' : '-'}${kind}:${key}`);
+    const [a, b] = [client('a'), client('b')];
+    r.add(a);
+    r.add(b);
+    r.bindUid(a, 'u');
+    r.bindUid(b, 'u');
+    r.joinGroup(a, 'g');
+    r.joinGroup(b, 'g');
+    r.bindUid(a, 'v');
+    r.unbindUid(b, 'u');
+    r.remove(a); // b is still in g
+    r.joinGroup(b, 'h');
+    r.ungroup('h');
+    assert.deepEqual(seen, ['+uid:u', '+group:g', '+uid:v', '-uid:u', '-uid:v', '+group:h', '-group:h']);
+  });
+
+  it('feeds a subscriber a snapshot in bounded frames, then one update per change, flushed on demand', () => {
+    const r = new ClientRegistry();
+    const feed = new MembershipFeed(r);
+    const c = client('c');
+    r.add(c);
+    const uids = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
+    for (const uid of uids) r.bindUid(client(uid), uid);
+    r.joinGroup(c, 'room');
+    const sub = recordingLink();
+    feed.subscribe(sub.link);
+    const snapshot = sub.sent.slice(0, -1) as Extract<Message, { cmd: typeof Cmd.MembershipUpdate }>[];
+    assert.ok(snapshot.length > 1, `split into ${snapshot.length} frames`);
+    assert.deepEqual(sub.sent.at(-1), { cmd: Cmd.MembershipSynced });
+    assert.deepEqual(
+      snapshot.flatMap((u) => u.uids),
+      uids,
+    );
+    assert.deepEqual(
+      snapshot.flatMap((u) => u.groups),
+      ['room'],
+    );
+
+    sub.sent.length = 0;
+    r.bindUid(c, 'new');
+    r.bindUid(c, 'newer');
+    assert.deepEqual(sub.sent, [
+      { cmd: Cmd.MembershipUpdate, uids: ['new'], uidsGone: [], groups: [], groupsGone: [] },
+      { cmd: Cmd.MembershipUpdate, uids: [], uidsGone: ['new'], groups: [], groupsGone: [] },
+      { cmd: Cmd.MembershipUpdate, uids: ['newer'], uidsGone: [], groups: [], groupsGone: [] },
+    ]);
+    feed.flush();
+    feed.flush();
+    assert.equal(sub.flushes(), 1, 'flushes only when updates are queued');
+    feed.unsubscribe(sub.link);
+    r.leaveGroup(c, 'room');
+    assert.equal(sub.sent.length, 3);
+  });
+
   it('keeps uid and group indexes in both directions and deletes empty entries', () => {
     const r = new ClientRegistry();
     const [a, b] = [client('a'), client('b')];

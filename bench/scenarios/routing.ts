@@ -1,0 +1,60 @@
+import type { Row } from '../rows.ts';
+import { eachTarget, withPool, type ScenarioContext } from '../scenario-context.ts';
+import { startTarget, type Target } from '../targets.ts';
+import { touidRun } from './touid.ts';
+
+type Routing = 'directory' | 'all';
+
+/** Gateway CPU per delivery, µs: what sending every uid message to every gateway would multiply. */
+export const gatewayCpuUs = (row: Row) =>
+  row.deliveries > 0
+    ? (Object.entries(row.cpu.server)
+        .filter(([role]) => role.startsWith('gateway'))
+        .reduce((sum, [, seconds]) => sum + seconds, 0) *
+        1e6) /
+      row.deliveries
+    : NaN;
+
+/**
+ * routing: the touid load on one gateway, then on several with `directory` routing (a send goes only to the
+ * gateway holding the uid) and with `all` (every send goes to every gateway, as GatewayWorker does). The
+ * figure that matters is gateway CPU per delivery: with `all` it grows with the number of gateways.
+ * Each layout is its own Switchboard, started here and stopped before the scenario returns.
+ */
+export async function routingScenario(ctx: ScenarioContext): Promise<Row[]> {
+  const { routingGateways: many, workers, serverHost } = ctx.options;
+  const layouts: [gateways: number, routing: Routing][] = [
+    [1, 'directory'],
+    [many, 'directory'],
+    [many, 'all'],
+  ];
+  const targets: Target[] = [];
+  try {
+    for (const [gateways, routing] of layouts) {
+      targets.push(await startTarget('switchboard', { host: serverHost.switchboard, gateways, workers, routing }));
+    }
+    const describe = { scenario: 'routing', title: 'touid', unit: 'deliveries/s' };
+    // Fresh processes run slower until their hot code is compiled: one uncounted touid run on each first.
+    const warm = { ...ctx, options: { ...ctx.options, durationMs: ctx.options.serverWarmupMs } };
+    if (warm.options.durationMs > 0) {
+      await withPool(ctx.options.generators, async (pool) => {
+        for (const target of targets) {
+          await touidRun(warm, pool, target, describe);
+          await pool.reset();
+        }
+      });
+    }
+    return await eachTarget(ctx, targets, describe, async (pool, target) => {
+      const [gateways, routing] = layouts[targets.indexOf(target)]!;
+      const row = await touidRun(ctx, pool, target, describe);
+      return {
+        ...row,
+        scenario: `routing-${gateways}g-${routing}`,
+        title: `touid, ${gateways} gateway${gateways > 1 ? 's' : ''}, routing ${routing}`,
+        extra: { ...row.extra, gatewayCpuUsPerDelivery: Math.round(gatewayCpuUs(row) * 100) / 100 },
+      };
+    });
+  } finally {
+    await Promise.all(targets.map((t) => t.stop()));
+  }
+}
