@@ -3,7 +3,7 @@ import type { Server } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { formatHostPort, type HostPort } from '../shared/address.ts';
 import { ClientIdFactory } from '../shared/client-id.ts';
-import { Cmd, cmdName, type ClientRequest, type Message, type Payload } from '../shared/commands.ts';
+import { Cmd, cmdName, type ClientRequest, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { Link } from '../shared/link.ts';
 import { listenOn } from '../shared/listen.ts';
@@ -21,6 +21,7 @@ import { Admission } from './admission.ts';
 import { RateLimit } from './rate-limit.ts';
 import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
 import { MembershipFeed } from './membership-feed.ts';
+import { prepareFrame, writeFrame, type PreparedFrame } from './prepared-frame.ts';
 
 /** WebSocket close codes the gateway uses (see README, "Close codes"). */
 export const CloseCode = {
@@ -329,7 +330,7 @@ export class GatewayServer {
   private send(msg: SendCommand): number {
     const { registry } = this;
     this.membership.flush();
-    const out = outgoing(msg.data);
+    const out = prepareFrame(msg.data);
     let delivered = 0;
     switch (msg.cmd) {
       case Cmd.SendToClients:
@@ -389,7 +390,7 @@ export class GatewayServer {
         return;
       case Cmd.CloseClient:
         this.membership.flush();
-        if (msg.data != null) this.deliver(client, outgoing(msg.data));
+        if (msg.data != null) this.deliver(client, prepareFrame(msg.data));
         client.ws.close(CloseCode.Normal);
         return;
       case Cmd.DestroyClient:
@@ -402,7 +403,7 @@ export class GatewayServer {
    * Queues one message to one client, unless it stopped reading: then it is cut off as a slow consumer.
    * Returns whether the message was queued.
    */
-  private deliver(client: ClientState, out: Outgoing): boolean {
+  private deliver(client: ClientState, out: PreparedFrame): boolean {
     const { ws } = client;
     if (ws.readyState !== WebSocket.OPEN) return false;
     if (ws.bufferedAmount > this.options.maxSendBuffer) {
@@ -431,9 +432,9 @@ export class GatewayServer {
       client.slow = false;
       this.log.info(`client ${client.id} caught up: pushes to it resume`);
     }
-    ws.send(out.bytes, out.binary ? BINARY : TEXT);
+    writeFrame(ws, out);
     this.counters.messagesOut++;
-    this.counters.bytesOut += out.bytes.length;
+    this.counters.bytesOut += out.payloadBytes;
     return true;
   }
 }
@@ -457,16 +458,3 @@ type ClientCommand = Extract<
       | typeof Cmd.DestroyClient;
   }
 >;
-
-interface Outgoing {
-  bytes: Uint8Array;
-  binary: boolean;
-}
-
-const BINARY = { binary: true } as const;
-const TEXT = { binary: false } as const;
-
-/** Encodes a payload once, so a broadcast hands the same bytes to every client. */
-function outgoing(data: Payload): Outgoing {
-  return typeof data === 'string' ? { bytes: Buffer.from(data), binary: false } : { bytes: data, binary: true };
-}

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Row } from '../rows.ts';
 import { eachTarget, withPool, type ScenarioContext } from '../scenario-context.ts';
 import { startTarget, type Target } from '../targets.ts';
@@ -31,7 +32,10 @@ export async function routingScenario(ctx: ScenarioContext): Promise<Row[]> {
   const targets: Target[] = [];
   try {
     for (const [gateways, routing] of layouts) {
-      targets.push(await startTarget('switchboard', { host: serverHost.switchboard, gateways, workers, routing }));
+      const profileDir = ctx.options.profileDir ? join(ctx.options.profileDir, `${gateways}g-${routing}`) : undefined;
+      targets.push(
+        await startTarget('switchboard', { host: serverHost.switchboard, gateways, workers, routing, profileDir }),
+      );
     }
     const describe = { scenario: 'routing', title: 'touid', unit: 'deliveries/s' };
     // Fresh processes run slower until their hot code is compiled: one uncounted touid run on each first.
