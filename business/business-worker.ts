@@ -162,7 +162,7 @@ export class BusinessWorker {
         }
       });
     } catch (error) {
-      this.metrics.handlerErrors.inc({ event });
+      this.metrics.handlerError(event);
       this.options.log.error(`on${event[0]!.toUpperCase()}${event.slice(1)} threw for client ${clientId}`, {
         client: clientId,
         event,
@@ -179,10 +179,9 @@ export class BusinessWorker {
   private observe(event: Context['event'], clientId: string, ms: number): void {
     this.eventsHandled++;
     this.handlerMs += ms;
-    this.metrics.events.inc({ event });
-    this.metrics.handlerSeconds.observe({ event }, ms / 1000);
+    this.metrics.handled(event, ms / 1000);
     if (ms > this.options.slowHandlerMs) {
-      this.metrics.slowHandlers.inc();
+      this.metrics.slowHandler();
       this.options.log.warn(`slow handler: on${event[0]!.toUpperCase()}${event.slice(1)} took ${Math.round(ms)} ms`, {
         client: clientId,
         event,
