@@ -3,14 +3,25 @@ import type { ClientRequest, SessionData } from '../shared/commands.ts';
 import type { RateLimit } from './rate-limit.ts';
 import type { WorkerLink } from './worker-router.ts';
 
-/** A client event waiting for (or being handled by) a worker. The session is attached when it is sent. */
-export type PendingEvent = { kind: 'connect' } | { kind: 'message'; data: string | Buffer } | { kind: 'close' };
+/**
+ * A client event waiting for (or being handled by) a worker. The session is attached when it is sent; the
+ * upgrade request travels with the connect event only, so the gateway does not keep every client's headers.
+ */
+export type PendingEvent =
+  { kind: 'connect'; request: ClientRequest } | { kind: 'message'; data: string | Buffer } | { kind: 'close' };
+
+/** The session of a client that has none yet: shared, never changed (a session write replaces it). */
+export const NO_SESSION: SessionData = Object.freeze({});
+
+/** The groups of a client in none: shared, never changed (joinGroup gives the client its own set). */
+const NO_GROUPS: ReadonlySet<string> = new Set();
 
 /** Everything the gateway keeps per client connection. */
 export class ClientState {
   uid: string | null = null;
-  readonly groups = new Set<string>();
-  session: SessionData = {};
+  /** Created on the first joinGroup: most clients join none, and an empty Set costs memory per connection. */
+  groups: ReadonlySet<string> = NO_GROUPS;
+  session: SessionData = NO_SESSION;
   /** The worker this client's events are sticky to, while it is alive. */
   worker: WorkerLink | null = null;
   /** An event was sent to `worker` and is not yet done. */
@@ -27,7 +38,8 @@ export class ClientState {
   constructor(
     readonly id: string,
     readonly ws: WebSocket,
-    readonly request: ClientRequest,
+    /** The client's address as the gateway sees it, for logs. */
+    readonly ip: string,
   ) {}
 }
 
@@ -76,19 +88,20 @@ export class ClientRegistry {
   }
 
   joinGroup(client: ClientState, group: string): void {
-    client.groups.add(group);
+    if (client.groups === NO_GROUPS) client.groups = new Set([group]);
+    else (client.groups as Set<string>).add(group);
     this.addTo('group', group, client);
   }
 
   leaveGroup(client: ClientState, group: string): void {
-    client.groups.delete(group);
+    (client.groups as Set<string>).delete(group);
     this.removeFrom('group', group, client);
   }
 
   ungroup(group: string): void {
     const members = this.groups.get(group);
     if (!members) return;
-    for (const client of members) client.groups.delete(group);
+    for (const client of members) (client.groups as Set<string>).delete(group);
     this.groups.delete(group);
     this.onIndexChange?.('group', group, false);
   }

@@ -10,7 +10,7 @@ import { listenOn } from '../shared/listen.ts';
 import { createLinkListener } from '../shared/link-server.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
-import { ClientRegistry, ClientState } from './client-registry.ts';
+import { ClientRegistry, ClientState, NO_SESSION } from './client-registry.ts';
 import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { HttpServer, type PublicTls } from './http-server.ts';
 import { readFileSync } from 'node:fs';
@@ -215,44 +215,70 @@ export class GatewayServer {
       ws.close(refusal.status, refusal.reason);
       return;
     }
-    ws.once('close', () => this.admission.release(request.ip));
-    const client = new ClientState(this.ids.next(), ws, request);
-    const { maxMessagesPerSecond } = this.options;
-    if (maxMessagesPerSecond > 0) client.rate = new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
+    const client = new ClientState(this.ids.next(), ws, request.ip);
     this.registry.add(client);
     this.counters.connectionsOpened++;
-    this.router.enqueue(client, { kind: 'connect' });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      client.missedPings = 0;
-      this.counters.messagesIn++;
-      this.counters.bytesIn += data.length;
-      if (client.gone) return;
-      if (client.rate && !client.rate.take()) {
-        this.log.warn(
-          `client ${client.id} sends more than ${this.options.maxMessagesPerSecond} messages/s: disconnected`,
-          {
-            code: 'SB_CLOSE_RATE_LIMIT',
-            ip: request.ip,
-          },
-        );
-        ws.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
-        return;
-      }
-      if (!this.router.enqueue(client, { kind: 'message', data: isBinary ? data : data.toString() })) {
-        this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
-          code: 'SB_CLOSE_TRY_AGAIN_LATER',
-          ip: request.ip,
-        });
-        ws.close(CloseCode.TryAgainLater, 'too many pending messages');
-      }
-    });
-    ws.on('pong', () => {
-      client.missedPings = 0;
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      this.log.info(`client ${client.id} closed: ${err.message}`, { code: err.code, ip: request.ip });
-    });
-    ws.on('close', () => this.clientClosed(client));
+    this.router.enqueue(client, { kind: 'connect', request });
+    (ws as ClientSocket)[CLIENT] = client;
+    const on = this.clientListeners;
+    ws.on('message', on.message);
+    ws.on('pong', on.pong);
+    ws.on('error', on.error);
+    ws.on('close', on.close);
+  }
+
+  /**
+   * The listeners of every client socket, made once: ws calls them with the socket as `this`, and the socket
+   * carries its client, so a connection costs no closures of its own (idle memory per connection counts).
+   */
+  private readonly clientListeners = this.makeClientListeners();
+
+  private makeClientListeners() {
+    const server = this;
+    return {
+      message(this: WebSocket, data: Buffer, isBinary: boolean) {
+        server.clientMessage(clientOf(this), data, isBinary);
+      },
+      pong(this: WebSocket) {
+        clientOf(this).missedPings = 0;
+      },
+      error(this: WebSocket, err: Error & { code?: string }) {
+        const client = clientOf(this);
+        server.log.info(`client ${client.id} closed: ${err.message}`, { code: err.code, ip: client.ip });
+      },
+      close(this: WebSocket) {
+        const client = clientOf(this);
+        server.admission.release(client.ip);
+        server.clientClosed(client);
+      },
+    };
+  }
+
+  private clientMessage(client: ClientState, data: Buffer, isBinary: boolean): void {
+    client.missedPings = 0;
+    const { counters } = this;
+    counters.messagesIn++;
+    counters.bytesIn += data.length;
+    if (client.gone) return;
+    const { ws } = client;
+    const { maxMessagesPerSecond } = this.options;
+    // The bucket is made on the first message: idle clients need none.
+    if (maxMessagesPerSecond > 0) client.rate ??= new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
+    if (client.rate && !client.rate.take()) {
+      this.log.warn(`client ${client.id} sends more than ${maxMessagesPerSecond} messages/s: disconnected`, {
+        code: 'SB_CLOSE_RATE_LIMIT',
+        ip: client.ip,
+      });
+      ws.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
+      return;
+    }
+    if (!this.router.enqueue(client, { kind: 'message', data: isBinary ? data : data.toString() })) {
+      this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
+        code: 'SB_CLOSE_TRY_AGAIN_LATER',
+        ip: client.ip,
+      });
+      ws.close(CloseCode.TryAgainLater, 'too many pending messages');
+    }
   }
 
   private clientClosed(client: ClientState): void {
@@ -386,7 +412,8 @@ export class GatewayServer {
         client.session = msg.session;
         return;
       case Cmd.UpdateSession:
-        Object.assign(client.session, msg.session);
+        client.session =
+          client.session === NO_SESSION ? { ...msg.session } : Object.assign(client.session, msg.session);
         return;
       case Cmd.CloseClient:
         this.membership.flush();
@@ -414,14 +441,14 @@ export class GatewayServer {
           this.counters.slowConsumers++;
           this.log.warn(`client ${client.id} is not reading: dropping pushes to it until it catches up`, {
             code: 'SB_SLOW_CONSUMER_DROP',
-            ip: client.request.ip,
+            ip: client.ip,
           });
         }
         return false;
       }
       this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
         code: 'SB_CLOSE_SLOW_CONSUMER',
-        ip: client.request.ip,
+        ip: client.ip,
       });
       this.counters.slowConsumers++;
       ws.close(CloseCode.SlowConsumer, 'slow consumer');
@@ -438,6 +465,11 @@ export class GatewayServer {
     return true;
   }
 }
+
+/** Where a client socket keeps its client, for the shared listeners. */
+const CLIENT = Symbol('client');
+type ClientSocket = WebSocket & { [CLIENT]: ClientState };
+const clientOf = (ws: WebSocket) => (ws as ClientSocket)[CLIENT];
 
 type SendCommand = Extract<
   Message,

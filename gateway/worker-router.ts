@@ -150,7 +150,10 @@ export class WorkerRouter {
     const { id, uid, session } = client;
     switch (event.kind) {
       case 'connect':
-        return worker.link.send({ cmd: Cmd.EvConnect, client: id, session, request: { ...client.request } });
+        // shift() leaves the array its backing store (~160 bytes) and most clients then sit idle for long:
+        // setting the length lets go of it.
+        if (client.queue.length === 0) client.queue.length = 0;
+        return worker.link.send({ cmd: Cmd.EvConnect, client: id, session, request: { ...event.request } });
       case 'message':
         return worker.link.send({ cmd: Cmd.EvMessage, client: id, uid, session, data: event.data });
       case 'close':

@@ -8,8 +8,7 @@ import { Cmd, type Message } from '../../shared/commands.ts';
 import type { Link } from '../../shared/link.ts';
 import { Query } from '../../shared/queries.ts';
 
-const request = { url: '/', query: {}, headers: {}, ip: '127.0.0.1', port: 1 };
-const client = (id: string) => new ClientState(id, {} as WebSocket, request);
+const client = (id: string) => new ClientState(id, {} as WebSocket, '127.0.0.1');
 
 /** Records what the feed sends; the feed only calls send() and flush() on its subscribers. */
 function recordingLink() {
