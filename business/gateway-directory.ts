@@ -127,13 +127,10 @@ export class GatewayDirectory {
 
   /** Sends a message meant for every gateway to each linked one that must get it (see forEachTarget). */
   sendToTargets(message: Message): void {
-    for (const entry of this.gateways.values()) {
-      const link = entry.link.link;
-      if (!link?.isOpen) continue;
-      const part = entry.membership ? entry.membership.narrow(message) : message;
-      if (part) link.send(part);
-    }
+    this.forEachTarget(message, this.sendToOne);
   }
+
+  private readonly sendToOne = (address: string, message: Message) => this.send(address, message);
 
   /** Open links to every known gateway. */
   *openLinks(): Iterable<Link> {

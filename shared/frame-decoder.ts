@@ -15,6 +15,8 @@ export class FrameDecoder {
   /** Body length of the frame being read, or -1 while waiting for a header. */
   private expected = -1;
   private failed = false;
+  /** Where the next body lies in the chunk it is decoded from (reused: one per frame would be garbage). */
+  private readonly range = { start: 0, end: 0 };
 
   constructor(
     private readonly onFrame: (value: unknown) => void,
@@ -30,33 +32,59 @@ export class FrameDecoder {
   write(chunk: Buffer): void {
     if (this.failed) return;
     if (chunk.length === 0) return;
+    if (this.buffered === 0 && this.expected < 0) {
+      // Nothing held back: decode the whole frames straight out of the chunk, without copying or slicing.
+      let offset = 0;
+      while (chunk.length - offset >= FRAME_HEADER_BYTES) {
+        const start = offset + FRAME_HEADER_BYTES;
+        const end = start + this.checkLength(chunk.readUInt32BE(offset));
+        if (end > chunk.length) break;
+        this.decode(chunk, start, end);
+        offset = end;
+      }
+      if (offset === chunk.length) return;
+      if (offset > 0) chunk = chunk.subarray(offset);
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     for (;;) {
       if (this.expected < 0) {
         if (this.buffered < FRAME_HEADER_BYTES) return;
-        const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
-        if (length > this.maxFrameSize) {
-          this.fail(
-            new SwitchboardError(
-              ErrorCode.FrameTooLarge,
-              `frame of ${length} bytes is above the limit of ${this.maxFrameSize} bytes (maxFrameSize)`,
-            ),
-          );
-        }
-        this.expected = length;
+        this.expected = this.checkLength(this.take(FRAME_HEADER_BYTES).readUInt32BE(0));
       }
       if (this.buffered < this.expected) return;
       const body = this.take(this.expected);
       this.expected = -1;
-      let value: unknown;
-      try {
-        value = packr.unpack(body);
-      } catch (cause) {
-        this.fail(new SwitchboardError(ErrorCode.BadFrame, 'frame body is not valid msgpack', { cause }));
-      }
-      this.onFrame(value);
+      this.decode(body, 0, body.length);
     }
+  }
+
+  /** The declared body length, if it is within the limit. */
+  private checkLength(length: number): number {
+    if (length > this.maxFrameSize) {
+      this.fail(
+        new SwitchboardError(
+          ErrorCode.FrameTooLarge,
+          `frame of ${length} bytes is above the limit of ${this.maxFrameSize} bytes (maxFrameSize)`,
+        ),
+      );
+    }
+    return length;
+  }
+
+  /** Decodes the body at `start..end` of `bytes` and hands it on. */
+  private decode(bytes: Buffer, start: number, end: number): void {
+    const { range } = this;
+    range.start = start;
+    range.end = end;
+    let value: unknown;
+    try {
+      // msgpackr succeeds only when the value ends exactly at `end`.
+      value = packr.unpack(bytes, range);
+    } catch (cause) {
+      this.fail(new SwitchboardError(ErrorCode.BadFrame, 'frame body is not valid msgpack', { cause }));
+    }
+    this.onFrame(value);
   }
 
   private fail(err: SwitchboardError): never {

@@ -1,12 +1,15 @@
 import type { Socket } from 'node:net';
+import { RESERVE_START_SPACE } from 'msgpackr';
 import { FRAME_HEADER_BYTES, packr } from './codec.ts';
 
-/** One frame as bytes: 4-byte big-endian body length, then the msgpack body. */
+/**
+ * One frame as bytes: 4-byte big-endian body length, then the msgpack body. msgpackr leaves room for the
+ * header in front of the body, so a frame is one buffer with no copy. It is a view of msgpackr's own buffer,
+ * which later packs do not overwrite: safe to hold until it is written.
+ */
 export function encodeFrame(value: unknown): Buffer {
-  const body = packr.pack(value);
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  body.copy(frame, FRAME_HEADER_BYTES);
+  const frame = packr.pack(value, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
+  frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 0);
   return frame;
 }
 
@@ -29,11 +32,9 @@ export class FrameWriter {
   ) {}
 
   send(value: unknown): void {
-    const body = packr.pack(value);
-    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-    header.writeUInt32BE(body.length, 0);
-    this.pending.push(header, body);
-    this.pendingBytes += FRAME_HEADER_BYTES + body.length;
+    const frame = encodeFrame(value);
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
     if (this.pendingBytes >= this.flushBytes) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -41,7 +42,7 @@ export class FrameWriter {
     }
   }
 
-  /** Writes everything pending now. */
+  /** Writes everything pending now, as one buffer. */
   flush(): void {
     this.scheduled = false;
     if (this.pendingBytes === 0) return;
