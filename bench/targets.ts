@@ -85,9 +85,8 @@ async function startSingle(kind: ServerKind, label: string, script: string, host
 
 /**
  * Register, gateways and business workers as separate processes, started with the same CLI a deployment uses
- * (`switchboard register|gateway|business`). `switchboard start` would start the same roles, but it does not
- * pass gateway limits through, and the default ones (100 messages/s per client, 1,000 connections per IP)
- * would close the load generator's clients.
+ * (`switchboard register|gateway|business`) rather than `switchboard start`, so that each can run under its
+ * own `--cpu-prof` and every process's CPU is read on its own.
  */
 async function startSwitchboard(options: TargetOptions): Promise<Target> {
   const { host } = options;

@@ -186,6 +186,54 @@ const linkFlags = (opts: Record<string, number> & LinkTlsFiles) => ({
 
 const logger = (role: string, level: LogLevel) => createLogger({ role, pid: process.pid }, level);
 
+/** The client limits: options of `gateway`, and of `start`, which hands them on to its gateways. */
+const clientLimitOptions = () => [
+  new Option('--max-message-size <bytes>', 'largest client message; larger closes the client with 1009')
+    .argParser(integer)
+    .default(DEFAULT_MAX_MESSAGE_SIZE),
+  new Option(
+    '--max-pending-events <n>',
+    'events held per client while its worker is busy or absent; past it the client is closed (1013)',
+  )
+    .argParser(integer)
+    .default(DEFAULT_MAX_PENDING_EVENTS),
+  new Option('--max-connections <n>', 'most clients per gateway process; more are closed with 1013 (0 = no limit)')
+    .argParser(integer)
+    .default(DEFAULT_MAX_CONNECTIONS),
+  new Option('--max-connections-per-ip <n>', 'most clients from one IP; more are closed with 1008 (0 = no limit)')
+    .argParser(integer)
+    .default(DEFAULT_MAX_CONNECTIONS_PER_IP),
+  new Option(
+    '--allowed-origins <origins>',
+    'comma-separated Origin values allowed to connect (others get HTTP 403); default any',
+  ),
+  new Option(
+    '--max-messages-per-second <n>',
+    'average message rate per client, bursts to twice that; above it the client is closed with 1008 (0 = no limit)',
+  )
+    .argParser(integer)
+    .default(DEFAULT_MAX_MESSAGES_PER_SECOND),
+  new Option('--max-send-buffer <bytes>', 'bytes queued to one client before the slow-consumer policy applies')
+    .argParser(integer)
+    .default(DEFAULT_MAX_SEND_BUFFER),
+  new Option('--slow-consumer <policy>', 'close the client (4008) or drop pushes to it')
+    .choices(['close', 'drop'])
+    .default('close'),
+];
+
+function addClientLimitOptions(command: Command): Command {
+  for (const option of clientLimitOptions()) command.addOption(option);
+  return command;
+}
+
+/** The client limit flags as given to `start`, to pass on to its gateways. */
+function clientLimitArgs(opts: Record<string, unknown>): string[] {
+  return clientLimitOptions().flatMap((option) => {
+    const value = opts[option.attributeName()];
+    return value === undefined ? [] : [option.long!, String(value)];
+  });
+}
+
 const program = new Command('switchboard')
   .description(
     'Real-time push to WebSocket clients. Gateways hold client sockets, business workers run your handlers\n' +
@@ -207,7 +255,7 @@ const metricsOption = () =>
     'serve Prometheus metrics at http://HOST:PORT/metrics (with --count, port + i)',
   );
 
-program
+const startCommand = program
   .command('start')
   .description(
     'run a register, gateways and business workers on this machine as supervised processes (a crashed one is\n' +
@@ -229,59 +277,60 @@ program
   .addOption(apiTokenOption())
   .option('--metrics-listen <host:port>', 'gateway i serves Prometheus metrics on port + i, worker j on port + 100 + j')
   .addOption(controlOption())
-  .addOption(logLevelOption())
-  .action(async (opts) => {
-    const log = logger('supervisor', opts.logLevel);
-    const common = ['--log-level', opts.logLevel];
-    const register = ['--register', opts.registerListen];
-    const routing = ['--routing', opts.routing];
-    const metrics = (offset: number) =>
-      opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, offset)] : [];
-    const supervisor = new Supervisor(
-      [
-        { role: 'register', count: 1, argsFor: () => ['--listen', opts.registerListen, ...common] },
-        {
-          role: 'gateway',
-          count: opts.gateways,
-          argsFor: (i) => [
-            ...['--listen', opts.listen, '--lan-ip', opts.lanIp, '--inner-port', String(opts.innerPort + i)],
-            ...(opts.demo ? ['--demo'] : []),
-            ...(opts.cert ? ['--cert', resolve(opts.cert), '--key', resolve(opts.key ?? '')] : []),
-            ...register,
-            ...metrics(i),
-            ...common,
-          ],
-        },
-        {
-          role: 'business',
-          count: opts.workers,
-          argsFor: (i) => [
-            ...['--events', eventsFile(opts.events), ...register, ...routing],
-            ...metrics(100 + i),
-            ...common,
-          ],
-        },
-        {
-          role: 'api',
-          count: opts.apiListen ? 1 : 0,
-          argsFor: () => ['--listen', opts.apiListen, ...register, ...routing, ...common],
-        },
-      ],
-      { secret: opts.secret, apiToken: opts.apiToken },
-      log,
-    );
-    try {
-      await supervisor.start(opts.control);
-    } catch (err) {
-      process.stderr.write(`switchboard start: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-    log.info(
-      `switchboard started: clients connect to ws://${opts.listen}` +
-        (opts.demo ? `, the demo chat is on http://${opts.listen}/` : '') +
-        `; control socket ${opts.control}`,
-    );
-  });
+  .addOption(logLevelOption());
+addClientLimitOptions(startCommand).action(async (opts) => {
+  const log = logger('supervisor', opts.logLevel);
+  const common = ['--log-level', opts.logLevel];
+  const register = ['--register', opts.registerListen];
+  const routing = ['--routing', opts.routing];
+  const metrics = (offset: number) =>
+    opts.metricsListen ? ['--metrics-listen', shiftPort(opts.metricsListen, offset)] : [];
+  const supervisor = new Supervisor(
+    [
+      { role: 'register', count: 1, argsFor: () => ['--listen', opts.registerListen, ...common] },
+      {
+        role: 'gateway',
+        count: opts.gateways,
+        argsFor: (i) => [
+          ...['--listen', opts.listen, '--lan-ip', opts.lanIp, '--inner-port', String(opts.innerPort + i)],
+          ...(opts.demo ? ['--demo'] : []),
+          ...(opts.cert ? ['--cert', resolve(opts.cert), '--key', resolve(opts.key ?? '')] : []),
+          ...clientLimitArgs(opts),
+          ...register,
+          ...metrics(i),
+          ...common,
+        ],
+      },
+      {
+        role: 'business',
+        count: opts.workers,
+        argsFor: (i) => [
+          ...['--events', eventsFile(opts.events), ...register, ...routing],
+          ...metrics(100 + i),
+          ...common,
+        ],
+      },
+      {
+        role: 'api',
+        count: opts.apiListen ? 1 : 0,
+        argsFor: () => ['--listen', opts.apiListen, ...register, ...routing, ...common],
+      },
+    ],
+    { secret: opts.secret, apiToken: opts.apiToken },
+    log,
+  );
+  try {
+    await supervisor.start(opts.control);
+  } catch (err) {
+    process.stderr.write(`switchboard start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  log.info(
+    `switchboard started: clients connect to ws://${opts.listen}` +
+      (opts.demo ? `, the demo chat is on http://${opts.listen}/` : '') +
+      `; control socket ${opts.control}`,
+  );
+});
 
 program
   .command('status')
@@ -374,56 +423,12 @@ const gatewayCommand = program
     '--ping-data <text>',
     'text sent as the heartbeat instead of a WebSocket ping (for clients that cannot answer pings)',
   )
-  .option(
-    '--max-message-size <bytes>',
-    'largest client message; larger closes the client with 1009',
-    integer,
-    DEFAULT_MAX_MESSAGE_SIZE,
-  )
-  .option(
-    '--max-pending-events <n>',
-    'events held per client while its worker is busy or absent; past it the client is closed (1013)',
-    integer,
-    DEFAULT_MAX_PENDING_EVENTS,
-  )
-  .option(
-    '--max-connections <n>',
-    'most clients on this gateway; more are closed with 1013 (0 = no limit)',
-    integer,
-    DEFAULT_MAX_CONNECTIONS,
-  )
-  .option(
-    '--max-connections-per-ip <n>',
-    'most clients from one IP; more are closed with 1008 (0 = no limit)',
-    integer,
-    DEFAULT_MAX_CONNECTIONS_PER_IP,
-  )
-  .option(
-    '--allowed-origins <origins>',
-    'comma-separated Origin values allowed to connect (others get HTTP 403); default any',
-  )
-  .option(
-    '--max-messages-per-second <n>',
-    'average message rate per client, bursts to twice that; above it the client is closed with 1008 (0 = no limit)',
-    integer,
-    DEFAULT_MAX_MESSAGES_PER_SECOND,
-  )
-  .option(
-    '--max-send-buffer <bytes>',
-    'bytes queued to one client before the slow-consumer policy applies',
-    integer,
-    DEFAULT_MAX_SEND_BUFFER,
-  )
-  .addOption(
-    new Option('--slow-consumer <policy>', 'close the client (4008) or drop pushes to it')
-      .choices(['close', 'drop'])
-      .default('close'),
-  )
   .option('--demo', 'serve the demo chat page at / on the public port')
   .addOption(heartbeatOption())
   .option('--cert <file>', 'certificate (PEM) for wss:// on the public port, with --key; re-read on SIGHUP')
   .option('--key <file>', 'private key (PEM) of --cert')
   .option('--no-http-metrics', 'do not serve Prometheus metrics at /metrics on the public port');
+addClientLimitOptions(gatewayCommand);
 addLinkOptions(gatewayCommand, true)
   .addOption(metricsOption())
   .addOption(countOption('gateway'))

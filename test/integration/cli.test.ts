@@ -45,10 +45,16 @@ describe('switchboard CLI', () => {
       // Its own control socket, so a `switchboard start` the developer runs is not in the way.
       '--control',
       join(tmpdir(), `sb-cli-test-${process.pid}.sock`),
+      // Client limits reach the gateways `start` runs.
+      '--max-connections-per-ip',
+      '2',
     ]);
     const workerUp = await start.waitFor('connected to gateway', 15_000, (l) => l.role === 'business');
     const alice = await chatClient('alice');
     const bob = await chatClient('bob');
+    const third = new TestClient(`ws://${HOST}:7272`);
+    clients.push(third);
+    assert.equal(await third.closed, 1008, 'a third connection from the same address is refused');
     alice.send({ type: 'say', to: 'bob', text: 'hi bob' });
     assert.deepEqual(await bob.next((m) => (m as { type?: string }).type === 'say'), {
       type: 'say',
