@@ -113,18 +113,22 @@ export function targetChecks(rows: Row[], idle: IdleResult[]): TargetCheck[] {
   const one = routing('-1g-directory');
   const many = rows.find((r) => /^routing-([2-9]|\d\d+)g-directory$/.test(r.scenario));
   const all = routing('g-all');
+  const routingDetail = () => {
+    const us = (r: Row) => `${fmt(gatewayCpuUs(r), 2)} µs`;
+    const commands = (r: Row | undefined) => fmt(Number(r?.extra?.sendCommandsPerMessage), 2);
+    return (
+      `${us(many!)} vs ${us(one!)}` +
+      (all ? `; routing all: ${us(all)} (${fmt(ratio(gatewayCpuUs(all), gatewayCpuUs(one!)), 2)}×)` : '') +
+      `; send commands per message: ${commands(one)}, ${commands(many)}, ${commands(all)}`
+    );
+  };
   checks.push(
     check(
       `${many ? parseInt(many.scenario.split('-')[1]!, 10) : 'several'} gateways: gateway CPU per touid delivery ≤ 1.3 × 1 gateway`,
       one && many ? ratio(gatewayCpuUs(many), gatewayCpuUs(one)) : null,
       '<=',
       1.3,
-      one && many
-        ? `${fmt(gatewayCpuUs(many), 2)} vs ${fmt(gatewayCpuUs(one), 2)} µs` +
-            (all
-              ? `; routing all: ${fmt(gatewayCpuUs(all), 2)} µs (${fmt(ratio(gatewayCpuUs(all), gatewayCpuUs(one)), 2)}×)`
-              : '')
-        : 'scenario not run',
+      one && many ? routingDetail() : 'scenario not run',
     ),
   );
   const gateway = idle.find((r) => r.kind === 'switchboard');

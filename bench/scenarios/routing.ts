@@ -6,6 +6,19 @@ import { touidRun } from './touid.ts';
 
 type Routing = 'directory' | 'all';
 
+/** Send commands the gateways of a target received and messages they handed to clients, from their /metrics. */
+async function gatewayCounts(target: Target): Promise<{ commands: number; messages: number }> {
+  const texts = await Promise.all(
+    target.urls.map(async (url) => (await fetch(`${url.replace(/^ws/, 'http')}/metrics`)).text()),
+  );
+  const total = (name: string) =>
+    texts.reduce((sum, text) => sum + Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN), 0);
+  return {
+    commands: total('switchboard_gateway_send_commands_total'),
+    messages: total('switchboard_gateway_messages_out_total'),
+  };
+}
+
 /** Gateway CPU per delivery, µs: what sending every uid message to every gateway would multiply. */
 export const gatewayCpuUs = (row: Row) =>
   row.deliveries > 0
@@ -50,12 +63,21 @@ export async function routingScenario(ctx: ScenarioContext): Promise<Row[]> {
     }
     return await eachTarget(ctx, targets, describe, async (pool, target) => {
       const [gateways, routing] = layouts[targets.indexOf(target)]!;
+      const before = await gatewayCounts(target);
       const row = await touidRun(ctx, pool, target, describe);
+      const after = await gatewayCounts(target);
+      const commands = after.commands - before.commands;
+      const messages = after.messages - before.messages;
       return {
         ...row,
         scenario: `routing-${gateways}g-${routing}`,
         title: `touid, ${gateways} gateway${gateways > 1 ? 's' : ''}, routing ${routing}`,
-        extra: { ...row.extra, gatewayCpuUsPerDelivery: Math.round(gatewayCpuUs(row) * 100) / 100 },
+        extra: {
+          ...row.extra,
+          gatewayCpuUsPerDelivery: Math.round(gatewayCpuUs(row) * 100) / 100,
+          // Free of timing noise: how many gateways each send reached (logins and their replies included).
+          sendCommandsPerMessage: messages > 0 ? Math.round((commands / messages) * 100) / 100 : NaN,
+        },
       };
     });
   } finally {
