@@ -29,6 +29,12 @@ export interface GatewayClientOptions {
   connectTimeout?: number;
   /** @default 5000 ms */
   heartbeatInterval?: number;
+  /** The largest frame accepted from a gateway. @default 16 MiB */
+  maxFrameSize?: number;
+  /** @default 5000 ms */
+  handshakeTimeout?: number;
+  /** Bytes waiting for a gateway that does not read before its link is closed and made again. @default 64 MiB */
+  maxLinkBacklog?: number;
   /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
   tls?: LinkTls;
   /** Where to log; JSON lines on stderr by default, warnings and errors only. */
@@ -75,6 +81,9 @@ export class GatewayClient extends GatewayApi {
       link: {
         secret: resolveSecret(options.secret, registers, 'GatewayClient'),
         heartbeatInterval: options.heartbeatInterval,
+        maxFrameSize: options.maxFrameSize,
+        handshakeTimeout: options.handshakeTimeout,
+        maxLinkBacklog: options.maxLinkBacklog,
         tls: options.tls,
         log: this.log,
       },

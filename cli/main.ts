@@ -26,6 +26,7 @@ import { createLogger, DEFAULT_LOG_LEVEL, LOG_LEVELS, type Logger, type LogLevel
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { Supervisor, type Role } from './supervisor.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../shared/codec.ts';
+import { DEFAULT_MAX_LINK_BACKLOG } from '../shared/frame-encoder.ts';
 import { loadLinkTls, type LinkTlsFiles } from '../shared/link-tls.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import { DEFAULT_MAX_PENDING_HANDSHAKES } from '../shared/handshake-gate.ts';
@@ -163,7 +164,13 @@ function addLinkOptions(command: Command, listens: boolean): Command {
     .option('--tls-key <file>', "TLS on internal links: the certificate's private key (PEM)")
     .option('--tls-ca <file>', "TLS on internal links: the cluster CA that signed every process's certificate")
     .option('--max-frame-size <bytes>', 'largest internal frame accepted', integer, DEFAULT_MAX_FRAME_SIZE)
-    .option('--handshake-timeout <ms>', 'time a peer has to prove the secret', integer, DEFAULT_HANDSHAKE_TIMEOUT);
+    .option('--handshake-timeout <ms>', 'time a peer has to prove the secret', integer, DEFAULT_HANDSHAKE_TIMEOUT)
+    .option(
+      '--max-link-backlog <bytes>',
+      'bytes waiting for a peer that does not read; past it the link is closed and made again',
+      integer,
+      DEFAULT_MAX_LINK_BACKLOG,
+    );
   if (listens) {
     command.option(
       '--max-pending-handshakes <n>',
@@ -181,6 +188,7 @@ const linkFlags = (opts: Record<string, number> & LinkTlsFiles) => ({
   heartbeatInterval: opts.heartbeatInterval,
   maxFrameSize: opts.maxFrameSize,
   handshakeTimeout: opts.handshakeTimeout,
+  maxLinkBacklog: opts.maxLinkBacklog,
   maxPendingHandshakes: opts.maxPendingHandshakes,
 });
 
@@ -547,7 +555,7 @@ addLinkOptions(apiCommand, false)
         maxBody: opts.maxBody,
         queryTimeout: opts.queryTimeout,
         routing: opts.routing,
-        tls: loadLinkTls(opts),
+        ...linkFlags(opts),
         name: `api ${process.pid}`,
         log,
       });

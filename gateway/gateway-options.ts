@@ -72,6 +72,8 @@ export interface GatewayOptions {
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
+  /** Bytes waiting for a peer that does not read before its link is closed (SB_ERR_LINK_BACKLOG). @default 64 MiB */
+  maxLinkBacklog?: number;
   /**
    * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
    * side pings on its own clock, so processes may use different values. @default 5000
@@ -176,6 +178,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
       secret: resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
+      maxLinkBacklog: options.maxLinkBacklog,
       heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
       tls: options.tls,
       maxPendingHandshakes: options.maxPendingHandshakes,

@@ -13,6 +13,8 @@ export interface RegisterOptions {
   maxFrameSize?: number;
   /** @default 5000 ms */
   handshakeTimeout?: number;
+  /** Bytes waiting for a peer that does not read before its link is closed (SB_ERR_LINK_BACKLOG). @default 64 MiB */
+  maxLinkBacklog?: number;
   /**
    * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
    * side pings on its own clock, so processes may use different values. @default 5000
@@ -39,6 +41,7 @@ export function parseRegisterOptions(options: RegisterOptions = {}): ResolvedReg
       secret: resolveSecret(options.secret, [listen], 'register'),
       maxFrameSize: options.maxFrameSize,
       handshakeTimeout: options.handshakeTimeout,
+      maxLinkBacklog: options.maxLinkBacklog,
       heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
       tls: options.tls,
       maxPendingHandshakes: options.maxPendingHandshakes,

@@ -16,6 +16,8 @@ export const ErrorCode = {
   ConnectionLost: 'SB_ERR_CONNECTION_LOST',
   /** An internal link stopped answering heartbeats. */
   LinkTimeout: 'SB_ERR_LINK_TIMEOUT',
+  /** A peer stopped reading: more than `maxLinkBacklog` bytes were waiting to be sent to it. */
+  LinkBacklog: 'SB_ERR_LINK_BACKLOG',
   /** Options that cannot work together, or a malformed value. */
   InvalidOption: 'SB_ERR_INVALID_OPTION',
   /** A secret is required here (non-loopback address) and none was given. */

@@ -16,9 +16,14 @@ export function encodeFrame(value: unknown): Buffer {
 /** @default 64 KiB: pending bytes at which a FrameWriter flushes without waiting for the end of the tick. */
 export const DEFAULT_FLUSH_BYTES = 64 * 1024;
 
+/** @default 64 MiB: bytes waiting for a peer that does not read, past which its link is closed. */
+export const DEFAULT_MAX_LINK_BACKLOG = 64 * 1024 * 1024;
+
 /**
  * Coalesces frames written to one socket: everything sent during a tick leaves in a single `write`
- * (one syscall), or earlier once `flushBytes` are pending.
+ * (one syscall), or earlier once `flushBytes` are pending. When more than `maxBacklog` bytes wait in the
+ * socket (a peer that stopped reading but whose silence the heartbeat has not caught yet), `onBacklog` is
+ * called once, so memory stays bounded.
  */
 export class FrameWriter {
   private pending: Buffer[] = [];
@@ -26,8 +31,12 @@ export class FrameWriter {
   private scheduled = false;
   private readonly flushNow = () => this.flush();
 
+  private overflowed = false;
+
   constructor(
     private readonly socket: Socket,
+    private readonly maxBacklog = DEFAULT_MAX_LINK_BACKLOG,
+    private readonly onBacklog: (bytes: number) => void = () => {},
     private readonly flushBytes = DEFAULT_FLUSH_BYTES,
   ) {}
 
@@ -49,6 +58,12 @@ export class FrameWriter {
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    if (!this.socket.destroyed) this.socket.write(data);
+    if (this.socket.destroyed) return;
+    this.socket.write(data);
+    const waiting = this.socket.writableLength;
+    if (waiting > this.maxBacklog && !this.overflowed) {
+      this.overflowed = true;
+      this.onBacklog(waiting);
+    }
   }
 }

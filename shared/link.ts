@@ -3,7 +3,7 @@ import { formatHostPort, type HostPort } from './address.ts';
 import { Cmd, cmdName, parseMessage, type Message } from './commands.ts';
 import { ErrorCode, SwitchboardError } from './errors.ts';
 import { FrameDecoder } from './frame-decoder.ts';
-import { FrameWriter } from './frame-encoder.ts';
+import { DEFAULT_MAX_LINK_BACKLOG, FrameWriter } from './frame-encoder.ts';
 import { clientProof, DEFAULT_HANDSHAKE_TIMEOUT, newNonce, proofMatches, serverProof } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { connectLinkSocket, type LinkTls } from './link-tls.ts';
@@ -29,6 +29,12 @@ export interface LinkOptions {
    * @default 5000 ms (DEFAULT_HEARTBEAT_INTERVAL)
    */
   heartbeatInterval?: number;
+  /**
+   * Bytes waiting to be sent to a peer that does not read them; past it the link is closed
+   * (SB_ERR_LINK_BACKLOG) and, from the connecting side, made again. Bounds memory while a stalled peer's
+   * silence is not yet noticed by the heartbeat. @default 64 MiB (DEFAULT_MAX_LINK_BACKLOG)
+   */
+  maxLinkBacklog?: number;
   log: Logger;
 }
 
@@ -77,7 +83,17 @@ export class Link {
   ) {
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     this.remote = remote ?? formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
-    this.writer = new FrameWriter(socket);
+    const maxBacklog = options.maxLinkBacklog ?? DEFAULT_MAX_LINK_BACKLOG;
+    this.writer = new FrameWriter(socket, maxBacklog, (bytes) => {
+      this.fail(
+        new SwitchboardError(
+          ErrorCode.LinkBacklog,
+          `the peer does not read: ${bytes} bytes are waiting for it, more than maxLinkBacklog (${maxBacklog})`,
+        ),
+      );
+      // It will not read the goodbye either: let go of what is queued now.
+      socket.destroy();
+    });
     // Until the peer proved the secret only small handshake frames are accepted.
     this.decoder = new FrameDecoder((value) => this.receive(value), HANDSHAKE_MAX_FRAME_SIZE);
     socket.setNoDelay(true);

@@ -2,6 +2,8 @@
 // a gateway that stops answering, a register restarted. Every role is a real process.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { GatewayClient } from '../../business/gateway-client.ts';
+import { createLogger } from '../../shared/logger.ts';
 import { Cluster } from '../helpers/cluster.ts';
 import { killAll } from '../helpers/processes.ts';
 import { TestClient } from '../helpers/ws-client.ts';
@@ -49,6 +51,43 @@ describe('failover', () => {
       cluster.gateways[1]!.proc.kill('SIGCONT');
     }
     assert.equal(await client.call('getAllClientIdCount'), 1);
+  });
+
+  it('closes its link to a gateway that stops reading once too much waits for it, then links again', async () => {
+    const lines: { msg: string; code?: string }[] = [];
+    const log = createLogger({}, 'warn', (line) => void lines.push(JSON.parse(line)));
+    const client = new GatewayClient({
+      register: cluster.registerAddress,
+      secret: 'test-secret',
+      maxLinkBacklog: 1024 * 1024,
+      log,
+    });
+    const stalled = cluster.gateways[1]!;
+    try {
+      await client.ready();
+      stalled.proc.kill('SIGSTOP');
+      const big = 'x'.repeat(60_000);
+      const refused = () => lines.find((l) => l.code === 'SB_ERR_LINK_BACKLOG');
+      // The kernel's socket buffers take several MB first; bounded in count (120 MB at most) and time.
+      const deadline = Date.now() + 15_000;
+      for (let i = 0; i < 2000 && !refused() && Date.now() < deadline; i++) {
+        client.sendToAll(big);
+        if (i % 16 === 0) await sleep(5);
+      }
+      const line = refused();
+      assert.ok(line, `the link was closed for its backlog: ${JSON.stringify(lines)}`);
+      assert.match(line.msg, /127\.0\.0\.22:2901.*does not read.*maxLinkBacklog/);
+    } finally {
+      stalled.proc.kill('SIGCONT');
+    }
+    const connect = await TestClient.connect(cluster.wsUrl(1));
+    clients.push(connect);
+    // Linked again (the reconnect may take a backoff step): the stalled gateway is counted once more.
+    const deadline = Date.now() + 10_000;
+    while ((await client.getAllClientIdCount().catch(() => -1)) < 1 && Date.now() < deadline) await sleep(100);
+    assert.equal(await client.sendAndCount('sendToClient', connect.clientId, 'back'), 1);
+    await connect.next((d) => d === 'back');
+    await client.close();
   });
 
   it('rebinds the clients of a worker killed mid-stream without disconnecting them', async () => {
