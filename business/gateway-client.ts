@@ -1,17 +1,23 @@
-import type { LinkTls } from '../shared/link-tls.ts';
 import { hostname } from 'node:os';
 import { parseHostPortList } from '../shared/address.ts';
 import type { Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import {
+  checkInteger,
+  DEFAULT_REGISTER_ADDRESS,
+  linkOptions,
+  resolveSecret,
+  type LinkSettings,
+} from '../shared/options.ts';
 import { GatewayApi, type SendCall } from './gateway-api.ts';
 import { checkRouting, DEFAULT_QUERY_TIMEOUT, GatewayDirectory, type Routing } from './gateway-directory.ts';
 
 /** @default 5000 ms: how long calls wait for the gateways to become known before failing. */
 export const DEFAULT_CONNECT_TIMEOUT = 5000;
 
-export interface GatewayClientOptions {
+/** Besides the link settings (heartbeatInterval, maxFrameSize, handshakeTimeout, maxLinkBacklog, tls): */
+export interface GatewayClientOptions extends Omit<LinkSettings, 'maxPendingHandshakes'> {
   /** Register addresses, one or many (`HOST:PORT`, or a comma-separated string). @default ['127.0.0.1:1236'] */
   register?: string | readonly string[];
   /** The cluster's shared secret; required unless every register is on loopback. @default SWITCHBOARD_SECRET */
@@ -27,16 +33,6 @@ export interface GatewayClientOptions {
   routing?: Routing;
   /** Ms calls wait for the gateways to become known (right after `new`). @default 5000 */
   connectTimeout?: number;
-  /** @default 5000 ms */
-  heartbeatInterval?: number;
-  /** The largest frame accepted from a gateway. @default 16 MiB */
-  maxFrameSize?: number;
-  /** @default 5000 ms */
-  handshakeTimeout?: number;
-  /** Bytes waiting for a gateway that does not read before its link is closed and made again. @default 64 MiB */
-  maxLinkBacklog?: number;
-  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
-  tls?: LinkTls;
   /** Where to log; JSON lines on stderr by default, warnings and errors only. */
   log?: Logger;
 }
@@ -78,15 +74,7 @@ export class GatewayClient extends GatewayApi {
       name: options.name ?? `client ${process.pid}@${hostname()}`,
       queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
       routing: checkRouting(options.routing),
-      link: {
-        secret: resolveSecret(options.secret, registers, 'GatewayClient'),
-        heartbeatInterval: options.heartbeatInterval,
-        maxFrameSize: options.maxFrameSize,
-        handshakeTimeout: options.handshakeTimeout,
-        maxLinkBacklog: options.maxLinkBacklog,
-        tls: options.tls,
-        log: this.log,
-      },
+      link: linkOptions(options, resolveSecret(options.secret, registers, 'GatewayClient'), this.log),
     });
   }
 

@@ -2,13 +2,18 @@ import { hostname } from 'node:os';
 import { parseHostPortList, type HostPort } from '../shared/address.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
-import type { LinkTls } from '../shared/link-tls.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import {
+  checkInteger,
+  DEFAULT_REGISTER_ADDRESS,
+  linkOptions,
+  resolveSecret,
+  type LinkSettings,
+} from '../shared/options.ts';
 import { checkRouting, DEFAULT_QUERY_TIMEOUT, type Routing } from './gateway-directory.ts';
 import type { EventHandlers } from './event-handlers.ts';
 
-export interface BusinessWorkerOptions {
+export interface BusinessWorkerOptions extends LinkSettings {
   /** The handlers: a module path (`.ts` or `.js`) or the handler functions themselves. @default 'business/events.ts' */
   events?: string | EventHandlers;
   /** Register addresses, one or many. @default ['127.0.0.1:1236'] */
@@ -26,19 +31,6 @@ export interface BusinessWorkerOptions {
   routing?: Routing;
   /** A handler running longer than this many ms is logged as slow, with the client id and event. @default 1000 */
   slowHandlerMs?: number;
-  /** @default 16 MiB */
-  maxFrameSize?: number;
-  /** @default 5000 ms */
-  handshakeTimeout?: number;
-  /** Bytes waiting for a peer that does not read before its link is closed (SB_ERR_LINK_BACKLOG). @default 64 MiB */
-  maxLinkBacklog?: number;
-  /**
-   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
-   * side pings on its own clock, so processes may use different values. @default 5000
-   */
-  heartbeatInterval?: number;
-  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
-  tls?: LinkTls;
   log?: Logger;
 }
 
@@ -69,15 +61,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
     queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
     routing: checkRouting(options.routing),
     slowHandlerMs: checkInteger('slowHandlerMs', options.slowHandlerMs ?? DEFAULT_SLOW_HANDLER_MS, 0),
-    link: {
-      secret: resolveSecret(options.secret, registers, 'business'),
-      maxFrameSize: options.maxFrameSize,
-      handshakeTimeout: options.handshakeTimeout,
-      maxLinkBacklog: options.maxLinkBacklog,
-      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
-      tls: options.tls,
-      log,
-    },
+    link: linkOptions(options, resolveSecret(options.secret, registers, 'business'), log),
     log,
   };
 }

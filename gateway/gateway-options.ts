@@ -3,9 +3,14 @@ import { parseHostPort, parseHostPortList, type HostPort } from '../shared/addre
 import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { LinkOptions } from '../shared/link.ts';
-import type { LinkTls } from '../shared/link-tls.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { checkHeartbeatInterval, checkInteger, DEFAULT_REGISTER_ADDRESS, resolveSecret } from '../shared/options.ts';
+import {
+  checkInteger,
+  DEFAULT_REGISTER_ADDRESS,
+  linkOptions,
+  resolveSecret,
+  type LinkSettings,
+} from '../shared/options.ts';
 
 export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:7272';
 export const DEFAULT_LAN_IP = '127.0.0.1';
@@ -20,7 +25,7 @@ export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
 export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
 export type SlowConsumerPolicy = 'close' | 'drop';
 
-export interface GatewayOptions {
+export interface GatewayOptions extends LinkSettings {
   /** Public WebSocket address for clients. @default 127.0.0.1:7272 */
   listen?: string | HostPort;
   /** Inner address advertised to workers and encoded in client ids; an IP literal, never 0.0.0.0. @default 127.0.0.1 */
@@ -68,27 +73,12 @@ export interface GatewayOptions {
   maxMessagesPerSecond?: number;
   /** Serve the demo chat page at / on the public port (the client library is always served under /client/). @default false */
   demo?: boolean;
-  /** @default 16 MiB */
-  maxFrameSize?: number;
-  /** @default 5000 ms */
-  handshakeTimeout?: number;
-  /** Bytes waiting for a peer that does not read before its link is closed (SB_ERR_LINK_BACKLOG). @default 64 MiB */
-  maxLinkBacklog?: number;
-  /**
-   * Ms between pings on internal links; a peer silent for 3 of them (noticed within 4) is dropped. Every
-   * side pings on its own clock, so processes may use different values. @default 5000
-   */
-  heartbeatInterval?: number;
-  /** Worker connections allowed mid-handshake at once on the inner port; more are dropped. @default 128 */
-  maxPendingHandshakes?: number;
   /** Certificate file (PEM) for `wss://` on the public port; with `tlsKey`. Reloaded on SIGHUP. @default none */
   tlsCertFile?: string;
   /** Private key file (PEM) of `tlsCertFile`. @default none */
   tlsKeyFile?: string;
   /** Serve Prometheus metrics at /metrics on the public port. @default true */
   httpMetrics?: boolean;
-  /** TLS on internal links: this process's certificate and key, and the cluster's CA. @default none (plain TCP) */
-  tls?: LinkTls;
   log?: Logger;
 }
 
@@ -173,17 +163,8 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
       0,
     ),
     demo: options.demo ?? false,
-    link: {
-      // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
-      secret: resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'),
-      maxFrameSize: options.maxFrameSize,
-      handshakeTimeout: options.handshakeTimeout,
-      maxLinkBacklog: options.maxLinkBacklog,
-      heartbeatInterval: checkHeartbeatInterval(options.heartbeatInterval),
-      tls: options.tls,
-      maxPendingHandshakes: options.maxPendingHandshakes,
-      log,
-    },
+    // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
+    link: linkOptions(options, resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'), log),
     log,
   };
 }

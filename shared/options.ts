@@ -1,6 +1,7 @@
 import { formatHostPort, isLoopback, type HostPort } from './address.ts';
 import { ErrorCode, SwitchboardError } from './errors.ts';
-import { DEFAULT_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL } from './link.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL, type LinkOptions } from './link.ts';
+import type { Logger } from './logger.ts';
 
 /** @default 127.0.0.1:1236: where the register listens, and where every other role looks for it. */
 export const DEFAULT_REGISTER_ADDRESS = '127.0.0.1:1236';
@@ -43,4 +44,27 @@ export function checkInteger(name: string, value: number, min: number, max = Num
 /** The link heartbeat period: the default when not given, else an integer of at least 50 ms. */
 export function checkHeartbeatInterval(value: number | undefined): number {
   return checkInteger('heartbeatInterval', value ?? DEFAULT_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL);
+}
+
+/**
+ * The internal-link settings every role and GatewayClient accept (see LinkOptions for each one's meaning and
+ * default); the secret and the logger are worked out by the role.
+ */
+export type LinkSettings = Pick<
+  LinkOptions,
+  'maxFrameSize' | 'handshakeTimeout' | 'maxLinkBacklog' | 'heartbeatInterval' | 'tls' | 'maxPendingHandshakes'
+>;
+
+/** LinkOptions from a role's settings, its resolved secret and its logger; the heartbeat period is checked. */
+export function linkOptions(settings: LinkSettings, secret: string, log: Logger): LinkOptions {
+  return {
+    secret,
+    maxFrameSize: settings.maxFrameSize,
+    handshakeTimeout: settings.handshakeTimeout,
+    maxLinkBacklog: settings.maxLinkBacklog,
+    heartbeatInterval: checkHeartbeatInterval(settings.heartbeatInterval),
+    tls: settings.tls,
+    maxPendingHandshakes: settings.maxPendingHandshakes,
+    log,
+  };
 }
