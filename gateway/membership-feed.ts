@@ -1,4 +1,5 @@
 import { Cmd, type MessageOf } from '../shared/commands.ts';
+import { encodeFrame } from '../shared/frame-encoder.ts';
 import type { Link } from '../shared/link.ts';
 import type { ClientRegistry, IndexKind } from './client-registry.ts';
 
@@ -61,7 +62,9 @@ export class MembershipFeed {
     const update = emptyUpdate();
     if (kind === 'uid') (present ? update.uids : update.uidsGone).push(key);
     else (present ? update.groups : update.groupsGone).push(key);
-    for (const link of this.subscribers) link.send(update);
+    // Encoded once for every subscriber: a login storm with many workers costs one encode per login.
+    const frame = encodeFrame(update);
+    for (const link of this.subscribers) link.sendFrame(frame);
     this.unflushed = true;
   }
 

@@ -41,7 +41,11 @@ export class FrameWriter {
   ) {}
 
   send(value: unknown): void {
-    const frame = encodeFrame(value);
+    this.sendFrame(encodeFrame(value));
+  }
+
+  /** Queues a frame already encoded (encodeFrame), e.g. one written to several peers. */
+  sendFrame(frame: Buffer): void {
     this.pending.push(frame);
     this.pendingBytes += frame.length;
     if (this.pendingBytes >= this.flushBytes) this.flush();

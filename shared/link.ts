@@ -118,6 +118,11 @@ export class Link {
     if (!this.closed) this.writer.send(message);
   }
 
+  /** Sends a message encoded once with encodeFrame, for the same message to many links. */
+  sendFrame(frame: Buffer): void {
+    if (!this.closed) this.writer.sendFrame(frame);
+  }
+
   /** Writes what is pending now instead of at the end of the tick. */
   flush(): void {
     if (!this.closed) this.writer.flush();

@@ -4,17 +4,22 @@ import type { WebSocket } from 'ws';
 import { ClientRegistry, ClientState } from '../../gateway/client-registry.ts';
 import { MembershipFeed } from '../../gateway/membership-feed.ts';
 import { answerQuery } from '../../gateway/queries.ts';
+import { FRAME_HEADER_BYTES, packr } from '../../shared/codec.ts';
 import { Cmd, type Message } from '../../shared/commands.ts';
 import type { Link } from '../../shared/link.ts';
 import { Query } from '../../shared/queries.ts';
 
 const client = (id: string) => new ClientState(id, {} as WebSocket, '127.0.0.1');
 
-/** Records what the feed sends; the feed only calls send() and flush() on its subscribers. */
+/** Records what the feed sends (decoding encoded frames); the feed only calls send, sendFrame and flush. */
 function recordingLink() {
   const sent: Message[] = [];
   let flushes = 0;
-  const link = { send: (m: Message) => sent.push(m), flush: () => flushes++ } as unknown as Link;
+  const link = {
+    send: (m: Message) => sent.push(m),
+    sendFrame: (frame: Buffer) => sent.push(packr.unpack(frame.subarray(FRAME_HEADER_BYTES)) as Message),
+    flush: () => flushes++,
+  } as unknown as Link;
   return { link, sent, flushes: () => flushes };
 }
 
