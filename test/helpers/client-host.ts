@@ -2,6 +2,7 @@
 // calls as TestClient (next, nothing, call, send), whose sockets live on the other host.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Inbox } from './inbox.ts';
 
 const RUNNER = fileURLToPath(new URL('./client-runner.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,7 +23,9 @@ export interface ConnectOptions {
 
 /** One WebSocket client held by the runner. */
 export class RemoteClient {
-  readonly received: unknown[] = [];
+  private readonly inbox = new Inbox<unknown>((data) => data);
+  /** Messages received and not yet taken by `next`. */
+  readonly received = this.inbox.items;
   clientId = '';
   /** The hello the test app sends on connect: `{ type, clientId, ip, … }`. */
   hello: Record<string, unknown> = {};
@@ -31,7 +34,6 @@ export class RemoteClient {
   dead = false;
   readonly opened: Promise<void>;
   readonly closed: Promise<number>;
-  private waiters: (() => void)[] = [];
   private nextCall = 1;
   private settleOpen!: (err?: Error) => void;
   private settleClose!: (code: number) => void;
@@ -63,43 +65,25 @@ export class RemoteClient {
             // plain text
           }
         }
-        this.received.push(data);
-        return this.wake();
+        return this.inbox.push(data);
       }
       case 'close':
         this.closeCode = event.code;
         this.dead = event.dead;
         this.settleOpen(new Error(`closed with ${event.code} before opening`));
         this.settleClose(event.code);
-        return this.wake();
+        return this.inbox.wake();
     }
   }
 
   /** Removes and returns the first received message passing `test`; rejects after `timeoutMs`. */
-  async next(test: (data: unknown) => boolean = () => true, timeoutMs = 5000): Promise<unknown> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.received.findIndex(test);
-      if (index >= 0) return this.received.splice(index, 1)[0];
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(`no matching message within ${timeoutMs} ms; have ${JSON.stringify(this.received)}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  next(test?: (data: unknown) => boolean, timeoutMs?: number): Promise<unknown> {
+    return this.inbox.next(test, timeoutMs);
   }
 
   /** Asserts nothing matching arrives within `ms`. */
-  async nothing(test: (data: unknown) => boolean = () => true, ms = 300): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
-    const found = this.received.find(test);
-    if (found !== undefined) throw new Error(`unexpected message ${JSON.stringify(found)}`);
+  nothing(test?: (data: unknown) => boolean, ms?: number): Promise<void> {
+    return this.inbox.nothing(test, ms);
   }
 
   /**
@@ -127,12 +111,6 @@ export class RemoteClient {
 
   close(): void {
     this.host.command({ op: 'close', id: this.id });
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
   }
 }
 

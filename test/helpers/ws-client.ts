@@ -1,12 +1,14 @@
 import WebSocket from 'ws';
+import { Inbox } from './inbox.ts';
 
 type Incoming = { data: unknown; binary: boolean; raw: Buffer };
 
 /** A real `ws` client that queues what it receives, so tests can await the next message. */
 export class TestClient {
   readonly ws: WebSocket;
-  readonly received: Incoming[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly inbox = new Inbox<Incoming>((m) => m.data);
+  /** Messages received and not yet taken by `next`. */
+  readonly received = this.inbox.items;
   private nextId = 1;
   closeCode: number | null = null;
   readonly closed: Promise<number>;
@@ -22,7 +24,7 @@ export class TestClient {
       this.ws.once('close', (code) => {
         this.closeCode = code;
         resolve(code);
-        this.wake();
+        this.inbox.wake();
       }),
     );
     this.ws.on('error', () => {});
@@ -36,8 +38,7 @@ export class TestClient {
           data = text;
         }
       }
-      this.received.push({ data, binary, raw });
-      this.wake();
+      this.inbox.push({ data, binary, raw });
     });
   }
 
@@ -48,38 +49,14 @@ export class TestClient {
     return Object.assign(client, { clientId: hello.clientId });
   }
 
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
   /** Removes and returns the first received message passing `test`; rejects after `timeoutMs`. */
-  async next(test: (data: unknown) => boolean = () => true, timeoutMs = 5000): Promise<unknown> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.received.findIndex((m) => test(m.data));
-      if (index >= 0) return this.received.splice(index, 1)[0]!.data;
-      const left = deadline - Date.now();
-      if (left <= 0)
-        throw new Error(
-          `no matching message within ${timeoutMs} ms; have ${JSON.stringify(this.received.map((m) => m.data))}`,
-        );
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  next(test?: (data: unknown) => boolean, timeoutMs?: number): Promise<unknown> {
+    return this.inbox.next(test, timeoutMs);
   }
 
   /** Asserts nothing matching arrives within `ms`. */
-  async nothing(test: (data: unknown) => boolean = () => true, ms = 300): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
-    const found = this.received.find((m) => test(m.data));
-    if (found) throw new Error(`unexpected message ${JSON.stringify(found.data)}`);
+  nothing(test?: (data: unknown) => boolean, ms?: number): Promise<void> {
+    return this.inbox.nothing(test, ms);
   }
 
   /** Runs `Gateway[call](...args)` in the worker on this client's behalf and returns its result. */
