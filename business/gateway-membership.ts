@@ -59,12 +59,16 @@ export class GatewayMembership {
     return msg;
   }
 
-  /** `names` itself when every one is held (the usual single-name send allocates nothing), else those held. */
+  /** `names` itself when every one is held (the usual case allocates nothing, not even a closure), else those held. */
   private held(names: string[], known: Set<string>, unconfirmed: Map<string, number>): string[] {
-    const has = (n: string) => known.has(n) || unconfirmed.has(n);
-    if (names.length === 1) return has(names[0]!) ? names : [];
-    const kept = names.filter(has);
-    return kept.length === names.length ? names : kept;
+    let kept: string[] | null = null;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const has = known.has(name) || unconfirmed.has(name);
+      if (has) kept?.push(name);
+      else kept ??= names.slice(0, i);
+    }
+    return kept ?? names;
   }
 
   private update(msg: MessageOf<typeof Cmd.MembershipUpdate>): void {
