@@ -4,7 +4,7 @@
  * everyone where the gateways are.
  */
 export { Gateway, type WorkerGateway } from './business/gateway.ts';
-export { GatewayApi, type Name, type SendData, type SessionData } from './business/gateway-api.ts';
+export { GatewayApi, type Name, type SendData, type SessionData } from './gateway-api/gateway-api.ts';
 export type { Context } from './business/context.ts';
 export type { EventHandlers, WorkerInfo } from './business/event-handlers.ts';
 export { BusinessWorker } from './business/business-worker.ts';
@@ -16,7 +16,7 @@ export type { RegisterOptions } from './register/register-options.ts';
 export type { ClientRequest } from './shared/commands.ts';
 export { ErrorCode, SwitchboardError, hasCode } from './shared/errors.ts';
 export { createLogger, type Logger, type LogLevel } from './shared/logger.ts';
-export { GatewayClient, type GatewayClientOptions } from './business/gateway-client.ts';
-export type { SendCall } from './business/gateway-api.ts';
-export { HttpApiServer } from './api/http-api-server.ts';
-export type { HttpApiOptions } from './api/api-options.ts';
+export { GatewayClient, type GatewayClientOptions } from './gateway-api/gateway-client.ts';
+export type { SendCall } from './gateway-api/gateway-api.ts';
+export { HttpApiServer } from './http-api/http-api-server.ts';
+export type { HttpApiOptions } from './http-api/http-api-options.ts';

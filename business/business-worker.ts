@@ -2,7 +2,7 @@ import { Cmd, type Message } from '../shared/commands.ts';
 import type { Link } from '../shared/link.ts';
 import { runtime, sessionSnapshot, type Context, type EventScope } from './context.ts';
 import { loadEventHandlers, type EventHandlers, type WorkerInfo } from './event-handlers.ts';
-import { GatewayDirectory } from './gateway-directory.ts';
+import { GatewayDirectory } from '../gateway-api/gateway-directory.ts';
 import { parseWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest, SessionData } from '../shared/commands.ts';
-import type { GatewayDirectory } from './gateway-directory.ts';
+import type { GatewayDirectory } from '../gateway-api/gateway-directory.ts';
 
 /** What a handler knows about the event it is handling. */
 export interface Context {

@@ -10,7 +10,7 @@ import {
   resolveSecret,
   type LinkSettings,
 } from '../shared/options.ts';
-import { checkRouting, DEFAULT_QUERY_TIMEOUT, type Routing } from './gateway-directory.ts';
+import { checkRouting, DEFAULT_QUERY_TIMEOUT, type Routing } from '../gateway-api/gateway-directory.ts';
 import type { EventHandlers } from './event-handlers.ts';
 
 export interface BusinessWorkerOptions extends LinkSettings {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BusinessWorker } from '../business/business-worker.ts';
 import { DEFAULT_EVENTS_FILE, DEFAULT_SLOW_HANDLER_MS } from '../business/worker-options.ts';
-import { DEFAULT_QUERY_TIMEOUT, DEFAULT_ROUTING, ROUTINGS } from '../business/gateway-directory.ts';
+import { DEFAULT_QUERY_TIMEOUT, DEFAULT_ROUTING, ROUTINGS } from '../gateway-api/gateway-directory.ts';
 import { GatewayServer } from '../gateway/gateway-server.ts';
 import {
   DEFAULT_GATEWAY_LISTEN,
@@ -36,8 +36,8 @@ import { formatStatus } from './status-table.ts';
 import { formatHostPort, parseHostPort } from '../shared/address.ts';
 import { serveMetrics } from '../shared/metrics-server.ts';
 import { gatewayMetrics } from '../gateway/gateway-metrics.ts';
-import { HttpApiServer } from '../api/http-api-server.ts';
-import { DEFAULT_API_LISTEN, DEFAULT_MAX_BODY } from '../api/api-options.ts';
+import { HttpApiServer } from '../http-api/http-api-server.ts';
+import { DEFAULT_API_LISTEN, DEFAULT_MAX_BODY } from '../http-api/http-api-options.ts';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 

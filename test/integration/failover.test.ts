@@ -2,7 +2,7 @@
 // a gateway that stops answering, a register restarted. Every role is a real process.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GatewayClient } from '../../business/gateway-client.ts';
+import { GatewayClient } from '../../gateway-api/gateway-client.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { Cluster } from '../helpers/cluster.ts';
 import { killAll } from '../helpers/processes.ts';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { GatewayClient } from '../../business/gateway-client.ts';
+import { GatewayClient } from '../../gateway-api/gateway-client.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { Cluster } from '../helpers/cluster.ts';
 import { FIXTURES, killAll } from '../helpers/processes.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { GatewayClient } from '../../business/gateway-client.ts';
+import { GatewayClient } from '../../gateway-api/gateway-client.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { Cluster } from '../helpers/cluster.ts';
 import { killAll } from '../helpers/processes.ts';

@@ -3,8 +3,8 @@
 // that gateway since), and a dropped link resyncs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GatewayClient } from '../../business/gateway-client.ts';
-import type { GatewayDirectory } from '../../business/gateway-directory.ts';
+import { GatewayClient } from '../../gateway-api/gateway-client.ts';
+import type { GatewayDirectory } from '../../gateway-api/gateway-directory.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { Cluster } from '../helpers/cluster.ts';
 import { killAll } from '../helpers/processes.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GatewayMembership } from '../../business/gateway-membership.ts';
+import { GatewayMembership } from '../../gateway-api/gateway-membership.ts';
 import { Cmd, type Message } from '../../shared/commands.ts';
 
 const update = (fields: Partial<Record<'uids' | 'uidsGone' | 'groups' | 'groupsGone', string[]>>): Message => ({

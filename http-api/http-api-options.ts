@@ -2,7 +2,7 @@ import { isLoopback, parseHostPort, type HostPort } from '../shared/address.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { checkInteger } from '../shared/options.ts';
-import type { GatewayClientOptions } from '../business/gateway-client.ts';
+import type { GatewayClientOptions } from '../gateway-api/gateway-client.ts';
 
 export const DEFAULT_API_LISTEN = '127.0.0.1:8080';
 /** @default 1 MiB */

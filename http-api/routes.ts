@@ -1,4 +1,4 @@
-import type { GatewayApi } from '../business/gateway-api.ts';
+import type { GatewayApi } from '../gateway-api/gateway-api.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 
 /** How an API call answers: sends report how many clients got the data, mutations just "ok", queries a result. */

@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenOn } from '../shared/listen.ts';
-import { GatewayClient } from '../business/gateway-client.ts';
+import { GatewayClient } from '../gateway-api/gateway-client.ts';
 import { formatHostPort, type HostPort } from '../shared/address.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
-import { parseHttpApiOptions, type HttpApiOptions, type ResolvedHttpApiOptions } from './api-options.ts';
+import { parseHttpApiOptions, type HttpApiOptions, type ResolvedHttpApiOptions } from './http-api-options.ts';
 import { CALLS, callNamed, matchGet, type CallName } from './routes.ts';
 
 /** HTTP status for each error code a request can end with. */
