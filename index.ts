@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * Switchboard: real-time push to WebSocket clients. Gateways hold the client sockets, business workers run
  * your handlers (business/events.ts) and reach any client through the `Gateway` API, a register tells

@@ -28,12 +28,28 @@ export interface EventHandlers {
 
 const HANDLER_NAMES = ['onWorkerStart', 'onConnect', 'onMessage', 'onClose', 'onWorkerStop'] as const;
 
-/** Imports an events module (TypeScript needs the tsx loader, which the CLI installs) and checks its exports. */
+/**
+ * Imports a module; a TypeScript one that Node cannot load by itself (the installed package runs as plain
+ * JavaScript) is loaded again with tsx's loader, installed for this process the first time it is needed.
+ */
+async function importModule(url: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
+    const { register } = await import('tsx/esm/api');
+    register();
+    // A new URL: the failed first attempt stays cached under the old one.
+    return (await import(`${url}?typescript`)) as Record<string, unknown>;
+  }
+}
+
+/** Imports an events module (JavaScript, or TypeScript through tsx) and checks its exports. */
 export async function loadEventHandlers(file: string): Promise<EventHandlers> {
   const path = resolve(file);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = await importModule(pathToFileURL(path).href);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     // In a package without "type": "module", a .ts file is CommonJS and cannot import this ESM package.

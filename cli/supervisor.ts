@@ -1,5 +1,4 @@
 import cluster, { type Worker } from 'node:cluster';
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Backoff } from '../shared/backoff.ts';
@@ -7,7 +6,13 @@ import type { Logger } from '../shared/logger.ts';
 import { isIpcMessage, type ChildStats, type IpcMessage } from './child-ipc.ts';
 import { listenControl, type ControlAnswer, type ControlRequest } from './control-socket.ts';
 
-const BIN = fileURLToPath(new URL('../bin/switchboard.js', import.meta.url));
+/**
+ * The CLI the children run: the compiled one beside this module in the installed package, or, when this module
+ * runs from the repository's TypeScript sources, the launcher that runs the CLI from sources.
+ */
+const CLI = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../bin/switchboard.js' : './main.js', import.meta.url),
+);
 
 export type Role = 'register' | 'gateway' | 'business' | 'api';
 
@@ -45,6 +50,8 @@ export interface ProcessStatus {
 const HEALTHY_AFTER_MS = 10_000;
 /** How long a new worker may take to link to every gateway during a reload. */
 const READY_TIMEOUT_MS = 30_000;
+/** How long every process together may take to come up at start; a business worker waits for the gateways. */
+const STARTUP_TIMEOUT_MS = READY_TIMEOUT_MS + 5_000;
 /** How long a draining worker may take to finish its events. */
 const EXIT_TIMEOUT_MS = 35_000;
 /** Order of stopping: nothing new comes in, workers drain, then gateways say "going away". */
@@ -72,10 +79,11 @@ export class Supervisor {
     secrets: { secret?: string; apiToken?: string },
     private readonly log: Logger,
   ) {
-    // Secrets travel in the environment, not in argv where `ps` would show them.
-    this.env = {
-      SWITCHBOARD_SECRET: secrets.secret || process.env.SWITCHBOARD_SECRET || randomBytes(24).toString('hex'),
-    };
+    // Secrets travel in the environment, not in argv where `ps` would show them. With none, every child works
+    // out the same one the other commands use: the loopback-only secret, or a clear error off loopback.
+    this.env = {};
+    const secret = secrets.secret || process.env.SWITCHBOARD_SECRET;
+    if (secret) this.env.SWITCHBOARD_SECRET = secret;
     if (secrets.apiToken) this.env.SWITCHBOARD_API_TOKEN = secrets.apiToken;
     for (const group of groups) {
       for (let index = 0; index < group.count; index++) {
@@ -91,13 +99,31 @@ export class Supervisor {
     }
   }
 
-  /** Starts every process, and the control socket when `controlPath` is given. */
+  /**
+   * Starts every process, and the control socket when `controlPath` is given, and resolves once every process
+   * says it is up. A process that exits or stays silent before then fails the start: everything started is
+   * stopped and the promise rejects (the child has printed its own error). Later crashes are restarted.
+   */
   async start(controlPath?: string): Promise<void> {
     if (controlPath) this.control = await listenControl(controlPath, (req) => this.handle(req));
-    for (const slot of this.slots) this.spawn(slot);
     const stop = () => void this.stop().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    const started = this.slots.map((slot) => {
+      const worker = this.spawn(slot, true);
+      return this.whenReady(worker, STARTUP_TIMEOUT_MS).then(
+        () => this.onProbation.delete(worker),
+        (err: Error) => {
+          throw new Error(`${slot.role} ${slot.index} did not start: ${err.message}`);
+        },
+      );
+    });
+    try {
+      await Promise.all(started);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
   }
 
   private async handle(request: ControlRequest): Promise<ControlAnswer> {
@@ -192,7 +218,7 @@ export class Supervisor {
   }
 
   private spawn(slot: Slot, probation = false): Worker {
-    cluster.setupPrimary({ exec: BIN, args: [slot.role, ...slot.args] });
+    cluster.setupPrimary({ exec: CLI, args: [slot.role, ...slot.args] });
     const worker = cluster.fork(this.env);
     slot.worker = worker;
     slot.last = null;
@@ -237,9 +263,9 @@ export class Supervisor {
         done();
         resolve();
       };
-      const onExit = () => {
+      const onExit = (code: number | null, signal: string | null) => {
         done();
-        reject(new Error('it exited'));
+        reject(new Error(`it exited (${signal ?? `code ${code}`})`));
       };
       const done = () => {
         clearTimeout(timer);

@@ -2,9 +2,10 @@ import { readdir } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import type { HttpServer } from './http-server.ts';
 import { readStaticFile, serveFile } from './static-files.ts';
+import { PACKAGE_ROOT } from '../shared/package-root.ts';
 
-const CLIENT_DIR = new URL('../client/', import.meta.url);
-const DEMO_DIR = new URL('../demo/', import.meta.url);
+const CLIENT_DIR = new URL('client/', PACKAGE_ROOT);
+const DEMO_DIR = new URL('demo/', PACKAGE_ROOT);
 
 /** The demo page talks only to its own origin, over HTTP and WebSocket, and runs no inline code. */
 const DEMO_PAGE_POLICY =

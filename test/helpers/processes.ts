@@ -18,15 +18,18 @@ export class RoleProcess {
   /**
    * @param wrap a command that runs the process, e.g. `['ip', 'netns', 'exec', 'ns1']`; it must exec the
    *   program in place (same pid) so signals reach it.
+   * @param where another `switchboard` program (an installed package's) and the folder to run it in.
    */
   constructor(
     readonly name: string,
     args: string[],
     env: NodeJS.ProcessEnv = {},
     wrap: readonly string[] = [],
+    where: { program?: string; cwd?: string } = {},
   ) {
-    const command = [...wrap, process.execPath, BIN, ...args];
+    const command = [...wrap, process.execPath, where.program ?? BIN, ...args];
     this.proc = spawn(command[0]!, command.slice(1), {
+      cwd: where.cwd,
       env: { ...process.env, SWITCHBOARD_SECRET: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
