@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
 import { TestClient } from '../helpers/ws-client.ts';
+import { extractSnippets } from '../helpers/doc-snippets.ts';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -86,7 +87,8 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
     assert.deepEqual(unwanted, []);
   });
 
-  it('type-checks a TypeScript app with the stock strict tsconfig of `tsc --init` and nodenext, with no error', async () => {
+  it('type-checks a TypeScript app and every TypeScript example of the docs with the stock strict tsconfig of `tsc --init` and nodenext, with no error', async () => {
+    assert.ok(extractSnippets(join(app, 'docs-examples')).length > 0);
     const tsc = join(app, 'node_modules', '.bin', 'tsc');
     await sh(app, tsc, ['--init']);
     const config = readFileSync(join(app, 'tsconfig.json'), 'utf8');
