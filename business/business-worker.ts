@@ -45,7 +45,7 @@ export class BusinessWorker {
     this.handlers = typeof events === 'string' ? await loadEventHandlers(events) : events;
     const directory = new GatewayDirectory({
       registers: this.options.registers,
-      link: this.options.link,
+      link: { ...this.options.link, onInternalError: () => this.metrics.internalError() },
       role: 'worker',
       name: this.options.name,
       queryTimeout: this.options.queryTimeout,

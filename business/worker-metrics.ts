@@ -35,6 +35,7 @@ export class WorkerMetrics {
     EventTotals
   >;
   private slowHandlers = 0;
+  private internalErrors = 0;
 
   constructor(inFlight: () => number, gatewaysLinked: () => number) {
     const { totals } = this;
@@ -59,6 +60,15 @@ export class WorkerMetrics {
       collect() {
         this.reset();
         this.inc(metrics.slowHandlers);
+      },
+    });
+    new Counter({
+      name: 'switchboard_worker_internal_errors_total',
+      help: "Exceptions of the worker's own code while handling a valid message (SB_ERR_INTERNAL, logged with a stack)",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(metrics.internalErrors);
       },
     });
     this.registry.registerMetric(handlerDurations(totals) as never);
@@ -92,6 +102,11 @@ export class WorkerMetrics {
 
   slowHandler(): void {
     this.slowHandlers++;
+  }
+
+  /** Our own code threw while handling a message from a gateway (logged by the link as SB_ERR_INTERNAL). */
+  internalError(): void {
+    this.internalErrors++;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** Why a client was refused: an HTTP status (before the upgrade) or a close code (after), and the reason. */
 export interface Refusal {
@@ -29,7 +29,7 @@ export class Admission {
   }
 
   /** Before the upgrade: is the request's Origin allowed? Refused upgrades get a plain HTTP 403. */
-  checkOrigin(req: IncomingMessage): Refusal | null {
+  checkOrigin(req: { headers: IncomingHttpHeaders }): Refusal | null {
     if (this.origins.size === 0) return null;
     const origin = String(req.headers.origin ?? '').toLowerCase();
     return this.origins.has(origin) ? null : { status: 403, reason: `origin ${origin || '(none)'} is not allowed` };

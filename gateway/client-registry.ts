@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { ClientRequest, SessionData } from '../shared/commands.ts';
 import type { RateLimit } from './rate-limit.ts';
-import type { WorkerLink } from './worker-router.ts';
+import type { RoutedWorker } from './worker-router.ts';
 
 /**
  * A client event waiting for (or being handled by) a worker. The session is attached when it is sent; the
@@ -23,7 +23,7 @@ export class ClientState {
   groups: ReadonlySet<string> = NO_GROUPS;
   session: SessionData = NO_SESSION;
   /** The worker this client's events are sticky to, while it is alive. */
-  worker: WorkerLink | null = null;
+  worker: RoutedWorker | null = null;
   /** An event was sent to `worker` and is not yet done. */
   inFlight = false;
   readonly queue: PendingEvent[] = [];

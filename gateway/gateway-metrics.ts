@@ -12,6 +12,8 @@ export class GatewayCounters {
   connectionsOpened = 0;
   /** Send commands (to clients, uids, groups, all) received from workers and clients. */
   sendCommands = 0;
+  /** Exceptions of the gateway's own code while handling a valid message (SB_ERR_INTERNAL): bugs. */
+  internalErrors = 0;
 }
 
 /** The gateway's Prometheus metrics, read from its counters and state when scraped. */
@@ -62,6 +64,11 @@ export function gatewayMetrics(server: GatewayServer): Registry {
     'Pushes skipped for slow consumers (drop policy)',
     () => counters.droppedPushes,
   );
+  counter(
+    'switchboard_gateway_internal_errors_total',
+    "Exceptions of the gateway's own code while handling a valid message (SB_ERR_INTERNAL, logged with a stack)",
+    () => counters.internalErrors,
+  );
   counter('switchboard_gateway_lost_events_total', 'Events lost with a worker that died', () => router.lostEvents);
   counter('switchboard_gateway_link_reconnects_total', 'Register links re-established', () => server.reconnects);
   new Counter({
@@ -71,7 +78,7 @@ export function gatewayMetrics(server: GatewayServer): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const worker of router.workerLinks()) this.inc({ worker: worker.link.name }, worker.eventsRouted);
+      for (const worker of router.activeWorkers()) this.inc({ worker: worker.link.name }, worker.eventsRouted);
     },
   });
   collectDefaultMetrics({ register: registry, prefix: 'switchboard_gateway_' });

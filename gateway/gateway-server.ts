@@ -4,8 +4,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { formatHostPort, type HostPort } from '../shared/address.ts';
 import { ClientIdFactory } from '../shared/client-id.ts';
 import { Cmd, cmdName, type ClientRequest, type Message } from '../shared/commands.ts';
-import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
-import { Link } from '../shared/link.ts';
+import { ClientLogCode, ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { Link, type LinkOptions } from '../shared/link.ts';
 import { listenOn } from '../shared/listen.ts';
 import { createLinkListener } from '../shared/link-server.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
@@ -16,7 +16,7 @@ import { HttpServer, type PublicTls } from './http-server.ts';
 import { readFileSync } from 'node:fs';
 import { answerQuery } from './queries.ts';
 import { addClientLibraryRoutes, addDemoRoutes, addMetricsRoute } from './web-routes.ts';
-import { WorkerRouter, type WorkerLink } from './worker-router.ts';
+import { WorkerRouter, type RoutedWorker } from './worker-router.ts';
 import { Admission } from './admission.ts';
 import { RateLimit } from './rate-limit.ts';
 import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
@@ -56,16 +56,19 @@ export class GatewayServer {
   private http: HttpServer | null = null;
   private registers: PersistentLink[] = [];
   private heartbeat: ClientHeartbeat | null = null;
+  /** The options of every internal link, with failures of our own command handling counted. */
+  private readonly link: LinkOptions;
   private get log() {
     return this.options.log;
   }
 
   constructor(options: GatewayOptions = {}) {
     this.options = parseGatewayOptions(options);
+    this.link = { ...this.options.link, onInternalError: () => this.counters.internalErrors++ };
     this.admission = new Admission(this.options);
     this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
     this.innerServer = createLinkListener(
-      this.options.link,
+      this.link,
       'gateway',
       ['worker', 'client'],
       (link) => {
@@ -125,7 +128,7 @@ export class GatewayServer {
     );
     this.registers = this.options.registers.map(
       (address) =>
-        new PersistentLink(address, 'register', this.options.link, 'gateway', `gateway ${this.innerAddress}`, {
+        new PersistentLink(address, 'register', this.link, 'gateway', `gateway ${this.innerAddress}`, {
           open: (link) => link.send({ cmd: Cmd.GatewayAnnounce, address: this.innerAddress }),
           message: (msg) => {
             throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
@@ -266,7 +269,7 @@ export class GatewayServer {
     if (maxMessagesPerSecond > 0) client.rate ??= new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
     if (client.rate && !client.rate.take()) {
       this.log.warn(`client ${client.id} sends more than ${maxMessagesPerSecond} messages/s: disconnected`, {
-        code: 'SB_CLOSE_RATE_LIMIT',
+        code: ClientLogCode.RateLimit,
         ip: client.ip,
       });
       ws.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
@@ -274,7 +277,7 @@ export class GatewayServer {
     }
     if (!this.router.enqueue(client, { kind: 'message', data: isBinary ? data : data.toString() })) {
       this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
-        code: 'SB_CLOSE_TRY_AGAIN_LATER',
+        code: ClientLogCode.TryAgainLater,
         ip: client.ip,
       });
       ws.close(CloseCode.TryAgainLater, 'too many pending messages');
@@ -302,7 +305,7 @@ export class GatewayServer {
   }
 
   /** Carries out one command from a worker or client. Arguments were type-checked by parseMessage. */
-  private command(link: Link, worker: WorkerLink | null, msg: Message): void {
+  private command(link: Link, worker: RoutedWorker | null, msg: Message): void {
     const { registry } = this;
     switch (msg.cmd) {
       case Cmd.EventDone: {
@@ -440,14 +443,14 @@ export class GatewayServer {
           client.slow = true;
           this.counters.slowConsumers++;
           this.log.warn(`client ${client.id} is not reading: dropping pushes to it until it catches up`, {
-            code: 'SB_SLOW_CONSUMER_DROP',
+            code: ClientLogCode.SlowConsumerDrop,
             ip: client.ip,
           });
         }
         return false;
       }
       this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
-        code: 'SB_CLOSE_SLOW_CONSUMER',
+        code: ClientLogCode.SlowConsumer,
         ip: client.ip,
       });
       this.counters.slowConsumers++;

@@ -3,15 +3,21 @@ import type { Link } from '../shared/link.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ClientState, PendingEvent } from './client-registry.ts';
 
-/** A connected business worker and the clients whose events are sticky to it. */
-export class WorkerLink {
+/** What the router needs of a worker's link: its name for logs, and a way to send it events. */
+export type WorkerPeer = Pick<Link, 'name' | 'send'>;
+
+/**
+ * A business worker as the router sees it: its link, the clients whose events are sticky to it, and whether
+ * it is draining. One per linked worker.
+ */
+export class RoutedWorker {
   readonly clients = new Set<ClientState>();
   /** The worker asked for no new events; it leaves once its in-flight ones are done. */
   draining = false;
   /** Events sent to this worker, for metrics. */
   eventsRouted = 0;
 
-  constructor(readonly link: Link) {}
+  constructor(readonly link: WorkerPeer) {}
 }
 
 /**
@@ -24,7 +30,7 @@ export class WorkerLink {
  * With no worker connected, events wait in the client's bounded queue.
  */
 export class WorkerRouter {
-  private readonly workers: WorkerLink[] = [];
+  private readonly workers: RoutedWorker[] = [];
   /** Clients with events queued and no worker to take them. */
   private readonly waiting = new Set<ClientState>();
   /** Events that were with a worker when its link broke. */
@@ -42,7 +48,7 @@ export class WorkerRouter {
   }
 
   /** Workers taking new events. */
-  workerLinks(): readonly WorkerLink[] {
+  activeWorkers(): readonly RoutedWorker[] {
     return this.workers;
   }
 
@@ -54,8 +60,8 @@ export class WorkerRouter {
     return n;
   }
 
-  addWorker(link: Link): WorkerLink {
-    const worker = new WorkerLink(link);
+  addWorker(link: WorkerPeer): RoutedWorker {
+    const worker = new RoutedWorker(link);
     this.workers.push(worker);
     const waiting = [...this.waiting];
     this.waiting.clear();
@@ -63,7 +69,7 @@ export class WorkerRouter {
     return worker;
   }
 
-  removeWorker(worker: WorkerLink): void {
+  removeWorker(worker: RoutedWorker): void {
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
     let lost = 0;
@@ -89,7 +95,7 @@ export class WorkerRouter {
    * The worker is leaving: it gets no new events. Its idle clients move on at once; the others after their
    * in-flight event is done. When none is left, the worker is told it is drained.
    */
-  drain(worker: WorkerLink): void {
+  drain(worker: RoutedWorker): void {
     if (worker.draining) return;
     worker.draining = true;
     const index = this.workers.indexOf(worker);
@@ -106,7 +112,7 @@ export class WorkerRouter {
     client.worker = null;
   }
 
-  private drainedIfIdle(worker: WorkerLink): void {
+  private drainedIfIdle(worker: RoutedWorker): void {
     if (worker.draining && worker.clients.size === 0) worker.link.send({ cmd: Cmd.WorkerDrained });
   }
 
@@ -119,7 +125,7 @@ export class WorkerRouter {
   }
 
   /** The worker finished the client's in-flight event: send the next one. */
-  done(worker: WorkerLink, client: ClientState): void {
+  done(worker: RoutedWorker, client: ClientState): void {
     if (client.worker !== worker || !client.inFlight) return;
     client.inFlight = false;
     if (worker.draining) {
@@ -167,8 +173,8 @@ export class WorkerRouter {
     this.onFinished(client);
   }
 
-  private leastLoaded(): WorkerLink | undefined {
-    let best: WorkerLink | undefined;
+  private leastLoaded(): RoutedWorker | undefined {
+    let best: RoutedWorker | undefined;
     for (const worker of this.workers) if (!best || worker.clients.size < best.clients.size) best = worker;
     return best;
   }

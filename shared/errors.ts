@@ -1,6 +1,7 @@
 /**
- * Every error Switchboard raises carries a stable `code` (listed in README.md, "Error codes").
- * Match on `err.code`, never on the message text: messages may be reworded, codes never change.
+ * Every error Switchboard raises carries a stable `code`, and so does every log line about a connection it
+ * closed: all of them are declared here and listed in docs/errors.md. Match on `err.code` (or a log line's
+ * `code`), never on the message text: messages may be reworded, codes never change.
  */
 
 export const ErrorCode = {
@@ -48,13 +49,55 @@ export const ErrorCode = {
   BodyTooLarge: 'SB_ERR_BODY_TOO_LARGE',
   /** HTTP API: no such endpoint, or the wrong method for it. */
   NotFound: 'SB_ERR_NOT_FOUND',
-  /** HTTP API: an unexpected failure (a bug: please report it). */
+  /**
+   * Switchboard's own code failed (a bug: please report it, with the logged stack). Logged at error level and
+   * counted in `switchboard_*_internal_errors_total`; the connection it happened on stays open. From the HTTP
+   * API: a 500.
+   */
   Internal: 'SB_ERR_INTERNAL',
   /** The events module could not be loaded. */
   EventsModule: 'SB_ERR_EVENTS_MODULE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Codes of the gateway's log lines about a client it closed or throttled. They are not raised as errors: the
+ * client sees the WebSocket close code named in each (docs/errors.md, "Close codes a client may see").
+ */
+export const ClientLogCode = {
+  /** Closed with 1008: the client sent more than `--max-messages-per-second`. Raise it, or fix the client. */
+  RateLimit: 'SB_CLOSE_RATE_LIMIT',
+  /**
+   * Closed with 1013: more than `--max-pending-events` of the client's events waited for a worker. Add workers,
+   * or look for slow handlers (`switchboard_worker_slow_handlers_total`).
+   */
+  TryAgainLater: 'SB_CLOSE_TRY_AGAIN_LATER',
+  /** Closed with 4008: the client stopped reading (`--max-send-buffer` bytes queued). `--slow-consumer drop` keeps it. */
+  SlowConsumer: 'SB_CLOSE_SLOW_CONSUMER',
+  /**
+   * Not closed (`--slow-consumer drop`): the client stopped reading, so pushes to it are skipped until it catches
+   * up. Logged once per episode; `switchboard_gateway_dropped_pushes_total` counts the pushes.
+   */
+  SlowConsumerDrop: 'SB_SLOW_CONSUMER_DROP',
+} as const;
+
+export type ClientLogCode = (typeof ClientLogCode)[keyof typeof ClientLogCode];
+
+const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** True when `code` is one of the error codes above. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && knownCodes.has(code);
+}
+
+/**
+ * The code a peer sent (in an Error or QueryError frame) when it is one of ours, else `fallback`: a peer's
+ * code is never passed on unchecked, so `err.code` is always one a caller can look up.
+ */
+export function peerErrorCode(code: string, fallback: ErrorCode): ErrorCode {
+  return isErrorCode(code) ? code : fallback;
+}
 
 /** The one error class of Switchboard: `code` tells what went wrong, the message tells what to do. */
 export class SwitchboardError extends Error {

@@ -1,11 +1,11 @@
-import type { Socket } from 'node:net';
 import { RESERVE_START_SPACE } from 'msgpackr';
 import { FRAME_HEADER_BYTES, packr } from './codec.ts';
 
 /**
  * One frame as bytes: 4-byte big-endian body length, then the msgpack body. msgpackr leaves room for the
  * header in front of the body, so a frame is one buffer with no copy. It is a view of msgpackr's own buffer,
- * which later packs do not overwrite: safe to hold until it is written.
+ * which later packs do not overwrite: safe to hold until it is written. No I/O here: sockets are written by
+ * FrameWriter (frame-writer.ts).
  */
 export function encodeFrame(value: unknown): Buffer {
   const frame = packr.pack(value, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
@@ -13,61 +13,5 @@ export function encodeFrame(value: unknown): Buffer {
   return frame;
 }
 
-/** @default 64 KiB: pending bytes at which a FrameWriter flushes without waiting for the end of the tick. */
-export const DEFAULT_FLUSH_BYTES = 64 * 1024;
-
-/** @default 64 MiB: bytes waiting for a peer that does not read, past which its link is closed. */
-export const DEFAULT_MAX_LINK_BACKLOG = 64 * 1024 * 1024;
-
-/**
- * Coalesces frames written to one socket: everything sent during a tick leaves in a single `write`
- * (one syscall), or earlier once `flushBytes` are pending. When more than `maxBacklog` bytes wait in the
- * socket (a peer that stopped reading but whose silence the heartbeat has not caught yet), `onBacklog` is
- * called once, so memory stays bounded.
- */
-export class FrameWriter {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private scheduled = false;
-  private readonly flushNow = () => this.flush();
-
-  private overflowed = false;
-
-  constructor(
-    private readonly socket: Socket,
-    private readonly maxBacklog = DEFAULT_MAX_LINK_BACKLOG,
-    private readonly onBacklog: (bytes: number) => void = () => {},
-    private readonly flushBytes = DEFAULT_FLUSH_BYTES,
-  ) {}
-
-  send(value: unknown): void {
-    this.sendFrame(encodeFrame(value));
-  }
-
-  /** Queues a frame already encoded (encodeFrame), e.g. one written to several peers. */
-  sendFrame(frame: Buffer): void {
-    this.pending.push(frame);
-    this.pendingBytes += frame.length;
-    if (this.pendingBytes >= this.flushBytes) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flushNow);
-    }
-  }
-
-  /** Writes everything pending now, as one buffer. */
-  flush(): void {
-    this.scheduled = false;
-    if (this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (this.socket.destroyed) return;
-    this.socket.write(data);
-    const waiting = this.socket.writableLength;
-    if (waiting > this.maxBacklog && !this.overflowed) {
-      this.overflowed = true;
-      this.onBacklog(waiting);
-    }
-  }
-}
+/** @deprecated The writer's limit: import it from frame-writer.ts. */
+export { DEFAULT_MAX_LINK_BACKLOG } from './frame-writer.ts';

@@ -1,5 +1,12 @@
-import type { Socket } from 'node:net';
+import { ErrorCode } from './errors.ts';
 import type { Logger } from './logger.ts';
+
+/** What the gate needs of a socket (a net.Socket, or a Link's socket). */
+export interface GatedSocket {
+  readonly remoteAddress?: string | undefined;
+  destroy(): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}
 
 /** @default 128: connections allowed to be mid-handshake at once on one listener. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
@@ -20,13 +27,13 @@ export class HandshakeGate {
   ) {}
 
   /** Admits `socket` into the handshake, or destroys it; call `passed()` once it proved the secret. */
-  admit(socket: Socket): { passed(): void } | null {
+  admit(socket: GatedSocket): { passed(): void } | null {
     if (this.pending >= this.max) {
       this.dropped++;
       const now = Date.now();
       if (now - this.lastWarning > 1000) {
         this.log.warn(`${this.max} connections are mid-handshake: dropping new ones (${this.dropped} so far)`, {
-          code: 'SB_ERR_AUTH_TIMEOUT',
+          code: ErrorCode.AuthTimeout,
           peer: socket.remoteAddress,
         });
         this.lastWarning = now;

@@ -1,9 +1,9 @@
-import type { Socket } from 'node:net';
 import { formatHostPort, type HostPort } from './address.ts';
 import { Cmd, cmdName, parseMessage, type Message } from './commands.ts';
-import { ErrorCode, SwitchboardError } from './errors.ts';
+import { ErrorCode, peerErrorCode, SwitchboardError } from './errors.ts';
 import { FrameDecoder } from './frame-decoder.ts';
-import { DEFAULT_MAX_LINK_BACKLOG, FrameWriter } from './frame-encoder.ts';
+import { encodeFrame } from './frame-encoder.ts';
+import { DEFAULT_MAX_LINK_BACKLOG, FrameWriter, type WritableSocket } from './frame-writer.ts';
 import { clientProof, DEFAULT_HANDSHAKE_TIMEOUT, newNonce, proofMatches, serverProof } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { connectLinkSocket, type LinkTls } from './link-tls.ts';
@@ -36,6 +36,27 @@ export interface LinkOptions {
    */
   maxLinkBacklog?: number;
   log: Logger;
+  /**
+   * Called after an exception thrown by this process's own code for a message (`onMessage`, `onOpen`) was
+   * logged as SB_ERR_INTERNAL: the role counts it in its metrics. The link stays open.
+   */
+  onInternalError?: (err: unknown) => void;
+}
+
+/**
+ * What a Link needs of its socket: a net.Socket or tls.TLSSocket in every role; anything with these members
+ * (an in-memory pair) in tests of the handshake and the error boundary.
+ */
+export interface LinkSocket extends WritableSocket {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  setNoDelay(noDelay?: boolean): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  end(): unknown;
+  destroy(): unknown;
 }
 
 /** @default 5000 ms between pings on every internal link. */
@@ -52,7 +73,14 @@ export type PeerRole = 'gateway' | 'worker' | 'client';
 
 /**
  * One authenticated internal connection: framing, coalesced writes, the secret handshake and a heartbeat.
- * A protocol violation is logged once with the peer's address and closes this link only.
+ *
+ * Who is to blame decides what happens to the link:
+ * - the peer broke the protocol (a frame that does not decode or fails the command table, a failed
+ *   handshake, or a message its role may not send, which a handler reports by throwing SB_ERR_BAD_FRAME):
+ *   logged once with the peer's address, the peer is told why, and this link only is closed;
+ * - our own code threw anything else while handling a valid message: that is a bug here, not the peer's.
+ *   It is logged at error level as SB_ERR_INTERNAL with its stack, counted (`onInternalError`), and the link
+ *   stays open, so one bad command does not cut a worker off or lose its other clients' events.
  */
 export class Link {
   /** The peer's socket address, for logs. */
@@ -77,7 +105,7 @@ export class Link {
 
   /** @param remote the peer's address for logs; by default the socket's, which an outgoing socket lacks at first. */
   constructor(
-    readonly socket: Socket,
+    readonly socket: LinkSocket,
     private readonly options: LinkOptions,
     remote?: string,
   ) {
@@ -101,7 +129,10 @@ export class Link {
       try {
         this.decoder.write(chunk);
       } catch (err) {
-        this.fail(toSwitchboardError(err));
+        // Only the decoder throws here (receive catches what it calls), and the stream is out of step now.
+        if (err instanceof SwitchboardError) return this.fail(err);
+        this.internalError(err, 'decoding a frame');
+        this.fail(new SwitchboardError(ErrorCode.Internal, 'internal error while decoding a frame', { cause: err }));
       }
     });
     socket.on('error', (err) => {
@@ -115,7 +146,7 @@ export class Link {
   }
 
   send(message: Message): void {
-    if (!this.closed) this.writer.send(message);
+    if (!this.closed) this.writer.sendFrame(encodeFrame(message));
   }
 
   /** Sends a message encoded once with encodeFrame, for the same message to many links. */
@@ -147,7 +178,7 @@ export class Link {
       peer: this.remote,
     });
     this.closeError = err;
-    this.writer.send({ cmd: Cmd.Error, code: err.code, message: err.message });
+    this.writer.sendFrame(encodeFrame({ cmd: Cmd.Error, code: err.code, message: err.message }));
     this.writer.flush();
     this.socket.end();
     // A peer that does not close its side is cut off shortly after.
@@ -163,28 +194,49 @@ export class Link {
     this.onClose(this.closeError);
   }
 
+  /** One decoded frame. Never throws: the decoder goes on with the next frame of the same chunk. */
   private receive(value: unknown): void {
     if (this.closed) return;
-    const message = parseMessage(value);
+    let message: Message;
+    try {
+      message = parseMessage(value);
+    } catch (err) {
+      return this.fail(err as SwitchboardError);
+    }
     this.heartbeat?.alive();
-    if (this.handshakeStep) return this.handshakeStep(message);
-    switch (message.cmd) {
-      case Cmd.Ping:
-        return this.send({ cmd: Cmd.Pong });
-      case Cmd.Pong:
-        return;
-      case Cmd.Error:
-        this.closeError = new SwitchboardError(
-          message.code as ErrorCode,
-          `${this.name} closed the link: ${message.message}`,
-        );
-        return;
-      default:
-        try {
-          this.onMessage(message);
-        } catch (err) {
-          this.fail(toSwitchboardError(err, `${cmdName(message.cmd)} failed`));
-        }
+    try {
+      if (this.handshakeStep) return this.handshakeStep(message);
+      switch (message.cmd) {
+        case Cmd.Ping:
+          return this.send({ cmd: Cmd.Pong });
+        case Cmd.Pong:
+          return;
+        case Cmd.Error:
+          this.closeError = new SwitchboardError(
+            peerErrorCode(message.code, ErrorCode.ConnectionLost),
+            `${this.name} closed the link: ${message.message}`,
+          );
+          return;
+        default:
+          return this.onMessage(message);
+      }
+    } catch (err) {
+      if (isPeerFault(err)) this.fail(err);
+      else this.internalError(err, `handling ${cmdName(message.cmd)}`);
+    }
+  }
+
+  /** Our own code failed on a valid message: a bug here, so the peer is neither blamed nor dropped. */
+  private internalError(err: unknown, doing: string): void {
+    const reason = err instanceof Error ? err.message : String(err);
+    this.options.log.error(
+      `internal error while ${doing} from ${this.name || this.remote}: ${reason}; the link stays open (a bug: please report it)`,
+      { code: ErrorCode.Internal, peer: this.remote, error: err instanceof Error ? err : new Error(reason) },
+    );
+    try {
+      this.options.onInternalError?.(err);
+    } catch {
+      // A failing counter must not turn one error into two.
     }
   }
 
@@ -227,7 +279,7 @@ export class Link {
    * claimed one of `roles`; a wrong proof, another role or silence past the timeout closes the socket.
    */
   static accept(
-    socket: Socket,
+    socket: LinkSocket,
     options: LinkOptions,
     serverRole: string,
     roles: readonly PeerRole[],
@@ -282,9 +334,20 @@ export class Link {
     name: string,
     onOpen: (link: Link) => void,
   ): Promise<Link> {
+    const socket = connectLinkSocket(address.host, address.port, options.tls);
+    return Link.handshake(socket, formatHostPort(address), options, role, name, onOpen);
+  }
+
+  /** The client side of the handshake (see connect) on a socket being connected to `target`. */
+  static handshake(
+    socket: LinkSocket,
+    target: string,
+    options: LinkOptions,
+    role: PeerRole,
+    name: string,
+    onOpen: (link: Link) => void,
+  ): Promise<Link> {
     return new Promise((resolve, reject) => {
-      const target = formatHostPort(address);
-      const socket = connectLinkSocket(address.host, address.port, options.tls);
       const link = new Link(socket, options, target);
       const clientNonce = newNonce();
       let settled = false;
@@ -305,7 +368,10 @@ export class Link {
       let serverNonce: Uint8Array | null = null;
       link.handshakeStep = (message) => {
         if (message.cmd === Cmd.Error) {
-          link.closeError = new SwitchboardError(message.code as ErrorCode, `${target} refused us: ${message.message}`);
+          link.closeError = new SwitchboardError(
+            peerErrorCode(message.code, ErrorCode.ConnectionLost),
+            `${target} refused us: ${message.message}`,
+          );
           return;
         }
         if (serverNonce === null && message.cmd === Cmd.Hello) {
@@ -340,8 +406,9 @@ export class Link {
   }
 }
 
-export function toSwitchboardError(err: unknown, context?: string): SwitchboardError {
-  if (err instanceof SwitchboardError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new SwitchboardError(ErrorCode.BadFrame, context ? `${context}: ${message}` : message, { cause: err });
+/** Codes by which a handshake step or a message handler says the peer broke the protocol. */
+const PEER_FAULTS: ReadonlySet<ErrorCode> = new Set([ErrorCode.BadFrame, ErrorCode.AuthFailed]);
+
+function isPeerFault(err: unknown): err is SwitchboardError {
+  return err instanceof SwitchboardError && PEER_FAULTS.has(err.code);
 }

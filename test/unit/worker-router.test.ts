@@ -1,0 +1,181 @@
+// The gateway's per-client ordering, driven without sockets: workers are recording peers.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { WebSocket } from 'ws';
+import { ClientState } from '../../gateway/client-registry.ts';
+import { WorkerRouter, type RoutedWorker } from '../../gateway/worker-router.ts';
+import { Cmd, type Message } from '../../shared/commands.ts';
+import { createLogger } from '../../shared/logger.ts';
+
+class Peer {
+  readonly sent: Message[] = [];
+  constructor(readonly name: string) {}
+  send(msg: Message): void {
+    this.sent.push(msg);
+  }
+  /** The events sent, as `client:kind[:data]`, and forgets them. */
+  take(): string[] {
+    const out = this.sent.map((m) => {
+      if (m.cmd === Cmd.EvConnect) return `${m.client}:connect`;
+      if (m.cmd === Cmd.EvMessage) return `${m.client}:message:${String(m.data)}`;
+      if (m.cmd === Cmd.EvClose) return `${m.client}:close`;
+      return m.cmd === Cmd.WorkerDrained ? 'drained' : `cmd ${m.cmd}`;
+    });
+    this.sent.length = 0;
+    return out;
+  }
+}
+
+const request = { url: '/', query: {}, headers: {}, ip: '1.1.1.1', port: 1 };
+
+function setup(maxPendingEvents = 100) {
+  const finished: string[] = [];
+  const router = new WorkerRouter(createLogger({}, 'silent'), maxPendingEvents, (c) => finished.push(c.id));
+  const client = (id: string) => new ClientState(id, {} as WebSocket, '1.1.1.1');
+  const message = (c: ClientState, data: string) => router.enqueue(c, { kind: 'message', data });
+  const worker = (name: string): [RoutedWorker, Peer] => {
+    const peer = new Peer(name);
+    return [router.addWorker(peer), peer];
+  };
+  return { router, client, message, worker, finished };
+}
+
+describe('WorkerRouter', () => {
+  it('sends a client one event at a time, the next only when the worker said the previous is done', () => {
+    const { router, client, message, worker } = setup();
+    const [w, peer] = worker('w1');
+    const a = client('a');
+    router.enqueue(a, { kind: 'connect', request });
+    message(a, '1');
+    message(a, '2');
+    assert.deepEqual(peer.take(), ['a:connect']);
+    assert.equal(router.queuedEvents(), 2);
+    router.done(w, a);
+    assert.deepEqual(peer.take(), ['a:message:1']);
+    router.done(w, a);
+    assert.deepEqual(peer.take(), ['a:message:2']);
+    router.done(w, a);
+    assert.deepEqual(peer.take(), []);
+    assert.equal(a.inFlight, false);
+    assert.equal(w.eventsRouted, 3);
+  });
+
+  it('runs different clients concurrently, spread over the least-loaded worker, and keeps each sticky', () => {
+    const { router, client, message, worker } = setup();
+    const [w1, p1] = worker('w1');
+    const [w2, p2] = worker('w2');
+    const [a, b, c] = [client('a'), client('b'), client('c')];
+    message(a, 'a1');
+    message(b, 'b1');
+    message(c, 'c1');
+    assert.deepEqual([p1.take(), p2.take()], [['a:message:a1', 'c:message:c1'], ['b:message:b1']]);
+    router.done(w1, a);
+    message(a, 'a2');
+    assert.deepEqual(p1.take(), ['a:message:a2'], 'a stays with w1');
+    assert.deepEqual(p2.take(), []);
+    assert.equal(a.worker, w1);
+    assert.equal(b.worker, w2);
+  });
+
+  it('ignores a done from a worker the client is not bound to, or with nothing in flight', () => {
+    const { router, client, message, worker } = setup();
+    const [w1, p1] = worker('w1');
+    const [w2] = worker('w2');
+    const a = client('a');
+    message(a, '1');
+    message(a, '2');
+    router.done(w2, a);
+    assert.deepEqual(p1.take(), ['a:message:1'], 'the second did not overtake the first');
+    router.done(w1, a);
+    assert.deepEqual(p1.take(), ['a:message:2']);
+    router.done(w1, a);
+    router.done(w1, a); // nothing in flight now
+    assert.equal(a.inFlight, false);
+    message(a, '3');
+    assert.deepEqual(p1.take(), ['a:message:3']);
+    assert.equal(a.inFlight, true);
+  });
+
+  it('holds events while no worker is linked and sends them, in order, to the first that comes', () => {
+    const { router, client, message, worker } = setup();
+    const a = client('a');
+    router.enqueue(a, { kind: 'connect', request });
+    message(a, '1');
+    assert.equal(router.queuedEvents(), 2);
+    const [w, peer] = worker('w1');
+    assert.deepEqual(peer.take(), ['a:connect']);
+    router.done(w, a);
+    assert.deepEqual(peer.take(), ['a:message:1']);
+  });
+
+  it('when a worker leaves, counts its in-flight events as lost and moves its clients on, in order', () => {
+    const { router, client, message, worker } = setup();
+    const [w1, p1] = worker('w1');
+    const a = client('a');
+    const idle = client('idle');
+    message(a, '1');
+    message(a, '2');
+    message(a, '3');
+    message(idle, 'x');
+    router.done(w1, idle);
+    assert.deepEqual(p1.take(), ['a:message:1', 'idle:message:x']);
+    router.removeWorker(w1);
+    assert.equal(router.lostEvents, 1, 'only the one in flight');
+    assert.equal(router.workerCount, 0);
+    assert.equal(a.worker, null);
+    const [w2, p2] = worker('w2');
+    assert.deepEqual(p2.take(), ['a:message:2'], 'the next event, not the lost one again');
+    router.done(w2, a);
+    assert.deepEqual(p2.take(), ['a:message:3']);
+    message(idle, 'y');
+    assert.deepEqual(p2.take(), ['idle:message:y'], 'its idle client rebinds on its next event');
+  });
+
+  it('drains a worker: no new clients, busy ones move after their in-flight event, then WorkerDrained', () => {
+    const { router, client, message, worker } = setup();
+    const [w1, p1] = worker('w1');
+    const [a, idle] = [client('a'), client('idle')];
+    message(a, '1');
+    message(a, '2');
+    message(idle, 'x');
+    router.done(w1, idle);
+    p1.take();
+    const [w2, p2] = worker('w2');
+    router.drain(w1);
+    assert.equal(router.workerCount, 1);
+    assert.equal(idle.worker, null, 'an idle client moves at once');
+    message(client('new'), 'n');
+    assert.deepEqual(p2.take(), ['new:message:n'], 'a draining worker gets no new client');
+    assert.deepEqual(p1.take(), []);
+    router.done(w1, a);
+    assert.deepEqual(p1.take(), ['drained'], 'its last in-flight event is done');
+    assert.deepEqual(p2.take(), ['a:message:2'], "a's next event goes to the other worker");
+    assert.equal(a.worker, w2);
+  });
+
+  it('tells a draining worker with nothing in flight at once that it is drained', () => {
+    const { router, worker } = setup();
+    const [w1, p1] = worker('w1');
+    router.drain(w1);
+    router.drain(w1);
+    assert.deepEqual(p1.take(), ['drained'], 'once');
+  });
+
+  it("refuses a message past the client's queue bound, but never its close event", () => {
+    const { router, client, message, worker, finished } = setup(2);
+    const [w, peer] = worker('w1');
+    const a = client('a');
+    assert.equal(message(a, '1'), true); // in flight: not queued
+    assert.equal(message(a, '2'), true);
+    assert.equal(message(a, '3'), true);
+    assert.equal(message(a, '4'), false, 'two are waiting already');
+    a.gone = true;
+    assert.equal(router.enqueue(a, { kind: 'close' }), true);
+    for (let i = 0; i < 3; i++) router.done(w, a);
+    assert.deepEqual(peer.take(), ['a:message:1', 'a:message:2', 'a:message:3', 'a:close']);
+    assert.deepEqual(finished, []);
+    router.done(w, a);
+    assert.deepEqual(finished, ['a'], 'a gone client is forgotten once its close event is done');
+    assert.equal(w.clients.size, 0);
+  });
+});
