@@ -6,7 +6,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BIN, killAll, RoleProcess } from '../helpers/processes.ts';
+import { BIN, killAll, RoleProcess, type LogLine } from '../helpers/processes.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
 const HOST = '127.0.0.24';
@@ -130,6 +130,27 @@ describe('switchboard CLI', () => {
       assert.equal(await start.exited, 0);
     } finally {
       rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it('gateway --count 2 --inner-port 0: each copy listens on a free inner port of its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-count-'));
+    try {
+      const gateways = new RoleProcess('gateway --count', [
+        'gateway',
+        ...['--count', '2', '--inner-port', '0', '--listen', `${HOST}:7274`, '--lan-ip', HOST],
+        ...['--register', `${HOST}:1238`, '--control', join(dir, 'control.sock'), '--log-level', 'info'],
+      ]);
+      const listening = (l: LogLine) => l.role === 'gateway' && typeof l.inner === 'string';
+      const first = await gateways.waitFor('', 15_000, listening);
+      const second = await gateways.waitFor('', 15_000, (l) => listening(l) && l.pid !== first.pid);
+      const ports = [first, second].map((l) => Number(String(l.inner).split(':').at(-1)));
+      assert.notEqual(ports[0], ports[1]);
+      for (const port of ports) assert.ok(port > 1023, `inner port ${port} is a free port the system chose`);
+      await gateways.kill('SIGTERM');
+      assert.equal(await gateways.exited, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
