@@ -1,8 +1,9 @@
 /**
- * The demo chat page. It speaks the JSON protocol of business/events.ts over the client library, which the
- * gateway serves under /client/: no build step. After a lost connection the library reconnects by itself; this
+ * The demo chat page. It speaks the JSON protocol of business/events.ts over the browser client library
+ * (browser-client/), which the gateway serves under /client/: no build step. After a lost connection the library reconnects by itself; this
  * page then logs in again and rejoins its rooms, since the new connection is a new client at the gateway.
  */
+// A URL: where the gateway serves browser-client/ (demo/tsconfig.json maps it for the type checker).
 import { SwitchboardClient } from '../client/index.js';
 
 /**

@@ -71,7 +71,7 @@ export interface GatewayOptions extends LinkSettings {
    * with 1008. 0 = no limit. @default 100
    */
   maxMessagesPerSecond?: number;
-  /** Serve the demo chat page at / on the public port (the client library is always served under /client/). @default false */
+  /** Serve the demo chat page at / on the public port (the browser client library is always served under /client/). @default false */
   demo?: boolean;
   /** Certificate file (PEM) for `wss://` on the public port; with `tlsKey`. Reloaded on SIGHUP. @default none */
   tlsCertFile?: string;

@@ -4,7 +4,8 @@ import type { HttpServer } from './http-server.ts';
 import { readStaticFile, serveFile } from './static-files.ts';
 import { PACKAGE_ROOT } from '../shared/package-root.ts';
 
-const CLIENT_DIR = new URL('client/', PACKAGE_ROOT);
+/** The browser client library (`switchboard/client`), served to pages under the URL path /client/. */
+const BROWSER_CLIENT_DIR = new URL('browser-client/', PACKAGE_ROOT);
 const DEMO_DIR = new URL('demo/', PACKAGE_ROOT);
 
 /** The demo page talks only to its own origin, over HTTP and WebSocket, and runs no inline code. */
@@ -12,12 +13,12 @@ const DEMO_PAGE_POLICY =
   "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 /**
- * Serves the client library's modules under /client/, so a page loads them straight from its gateway with no
- * build step. Other origins may import them too (module scripts need CORS for that).
+ * Serves the browser client library's modules (browser-client/) under /client/, so a page loads them straight
+ * from its gateway with no build step. Other origins may import them too (module scripts need CORS for that).
  */
 export async function addClientLibraryRoutes(http: HttpServer): Promise<void> {
-  for (const name of await filesIn(CLIENT_DIR, ['.js'])) {
-    const file = await readStaticFile(new URL(name, CLIENT_DIR));
+  for (const name of await filesIn(BROWSER_CLIENT_DIR, ['.js'])) {
+    const file = await readStaticFile(new URL(name, BROWSER_CLIENT_DIR));
     http.get(`/client/${name}`, serveFile(file, { 'Access-Control-Allow-Origin': '*' }));
   }
 }

@@ -12,6 +12,3 @@ export function encodeFrame(value: unknown): Buffer {
   frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 0);
   return frame;
 }
-
-/** @deprecated The writer's limit: import it from frame-writer.ts. */
-export { DEFAULT_MAX_LINK_BACKLOG } from './frame-writer.ts';

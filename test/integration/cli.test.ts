@@ -1,11 +1,12 @@
 // The CLI as a user runs it: `switchboard start` with the demo chat, a crashed child restarted, a clean stop,
-// --help, and refusals that say what to do.
+// `start` in an app's folder running the app's own events module, --help, and refusals that say what to do.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BIN, killAll, RoleProcess } from '../helpers/processes.ts';
+import { BIN, killAll, RoleProcess, type LogLine } from '../helpers/processes.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
 const HOST = '127.0.0.24';
@@ -50,6 +51,12 @@ describe('switchboard CLI', () => {
       '2',
     ]);
     const workerUp = await start.waitFor('connected to gateway', 15_000, (l) => l.role === 'business');
+    const module = start.lines.find((l) => l.role === 'business' && typeof l.demo === 'boolean');
+    assert.equal(module?.demo, true, 'the worker says it runs the bundled demo chat');
+    const page = await fetch(`http://${HOST}:7272/`);
+    assert.equal(page.status, 200, 'the demo page is served');
+    assert.match(String(page.headers.get('content-type')), /text\/html/);
+    await page.arrayBuffer();
     const alice = await chatClient('alice');
     const bob = await chatClient('bob');
     const third = new TestClient(`ws://${HOST}:7272`);
@@ -86,6 +93,67 @@ describe('switchboard CLI', () => {
     assert.equal(await alice.closed, 1001, 'gateway says "going away"');
   });
 
+  it("start in an app's folder runs its events.ts, serves no demo page, and gives each gateway a free inner port", async () => {
+    const app = realpathSync(mkdtempSync(join(tmpdir(), 'switchboard-cli-app-')));
+    try {
+      writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n');
+      writeFileSync(join(app, 'events.ts'), 'export function onConnect(clientId: string): void {}\n');
+      const start = new RoleProcess(
+        'start in app',
+        [
+          'start',
+          ...['--listen', `${HOST}:7273`, '--register-listen', `${HOST}:1237`, '--lan-ip', HOST],
+          ...['--gateways', '2', '--inner-port', '0', '--metrics-listen', `${HOST}:9410`],
+          ...['--control', join(app, 'control.sock')],
+        ],
+        {},
+        // Runs it in the app's folder (exec keeps the pid, so signals reach it).
+        ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', app],
+      );
+      const deadline = Date.now() + 20_000;
+      let metrics = '';
+      while (!/switchboard_worker_gateways_linked 2/.test(metrics)) {
+        assert.ok(Date.now() < deadline, `the worker did not link to both gateways\n${start.dump()}`);
+        await new Promise((r) => setTimeout(r, 200));
+        metrics = await fetch(`http://${HOST}:9510/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
+      }
+      const module = start.lines.find((l) => l.role === 'business' && typeof l.demo === 'boolean');
+      assert.equal(module?.events, join(app, 'events.ts'));
+      assert.equal(module?.demo, false);
+      const page = await fetch(`http://${HOST}:7273/`);
+      assert.equal(page.status, 404, 'no demo page when the app is not the demo');
+      await page.arrayBuffer();
+      await start.kill('SIGTERM');
+      assert.equal(await start.exited, 0);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it('gateway --count 2 --inner-port 0: each copy listens on a free inner port of its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-count-'));
+    try {
+      const gateways = new RoleProcess('gateway --count', [
+        'gateway',
+        ...['--count', '2', '--inner-port', '0', '--listen', `${HOST}:7274`, '--lan-ip', HOST],
+        ...['--register', `${HOST}:1238`, '--control', join(dir, 'control.sock'), '--log-level', 'info'],
+      ]);
+      const listening = (l: LogLine) => l.role === 'gateway' && typeof l.inner === 'string';
+      const first = await gateways.waitFor('', 15_000, listening);
+      const second = await gateways.waitFor('', 15_000, (l) => listening(l) && l.pid !== first.pid);
+      const ports = [first, second].map((l) => Number(String(l.inner).split(':').at(-1)));
+      assert.notEqual(ports[0], ports[1]);
+      for (const port of ports) assert.ok(port > 1023, `inner port ${port} is a free port the system chose`);
+      await gateways.kill('SIGTERM');
+      assert.equal(await gateways.exited, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('explains every role in --help', () => {
     const top = run('--help');
     assert.equal(top.status, 0);
@@ -96,6 +164,13 @@ describe('switchboard CLI', () => {
     }
     assert.match(run('gateway', '--help').stdout, /--inner-listen/);
     assert.match(run('business', '--help').stdout, /--events/);
+    for (const role of ['start', 'business']) {
+      assert.match(
+        run(role, '--help').stdout,
+        /\.\/events\.ts.*\.\/events\.mts.*\.\/events\.js.*\.\/events\.mjs/s,
+        role,
+      );
+    }
     assert.match(run('register', '--help').stdout, /--listen/);
   });
 

@@ -67,7 +67,7 @@ describe('gateway HTTP routes', () => {
     assert.equal((await fetchText(0, '/demo/chat.css')).headers['content-type'], 'text/css; charset=utf-8');
   });
 
-  it('serves the client library on every gateway, importable from other origins', async () => {
+  it('serves the browser client library on every gateway under /client/, importable from other origins', async () => {
     for (const gateway of [0, 1]) {
       const index = await fetchText(gateway, '/client/index.js');
       assert.equal(index.status, 200);
@@ -79,6 +79,7 @@ describe('gateway HTTP routes', () => {
       }
     }
     assert.equal((await fetchText(1, '/client/tsconfig.json')).status, 404, 'only the modules');
+    assert.equal((await fetchText(1, '/browser-client/index.js')).status, 404, 'the URL path is /client/');
   });
 
   it('answers 304 to a browser that has the file, and HEAD without a body', async () => {

@@ -1,5 +1,6 @@
-// The client library is JavaScript with JSDoc types; client/types/ holds its declarations for TypeScript users.
-// They are generated (`npm run client:types`) and committed: this fails when they no longer match the code.
+// The browser client library is JavaScript with JSDoc types; browser-client/types/ holds its declarations for
+// TypeScript users. They are generated (`npm run client:types`) and committed: this fails when they no longer
+// match the code.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,23 +10,23 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const out = mkdtempSync(join(tmpdir(), 'switchboard-client-types-'));
+const out = mkdtempSync(join(tmpdir(), 'switchboard-browser-client-types-'));
 
-describe('client library declarations', () => {
+describe('browser client library declarations', () => {
   after(() => rmSync(out, { recursive: true, force: true }));
 
-  it('client/types/ is what tsc makes of client/*.js today', () => {
+  it('browser-client/types/ is what tsc makes of browser-client/*.js today', () => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-p', join(root, 'client'), '--outDir', out], { stdio: 'pipe' });
-    const committed = join(root, 'client/types');
+    execFileSync(process.execPath, [tsc, '-p', join(root, 'browser-client'), '--outDir', out], { stdio: 'pipe' });
+    const committed = join(root, 'browser-client/types');
     const generated = [...readdirSync(out), 'client-types.d.ts'].sort();
     assert.deepEqual(readdirSync(committed).sort(), generated, 'run npm run client:types');
     for (const file of generated) {
-      const fresh = file === 'client-types.d.ts' ? join(root, 'client', file) : join(out, file);
+      const fresh = file === 'client-types.d.ts' ? join(root, 'browser-client', file) : join(out, file);
       assert.equal(
         readFileSync(join(committed, file), 'utf8'),
         readFileSync(fresh, 'utf8'),
-        `client/types/${file} is stale: run npm run client:types`,
+        `browser-client/types/${file} is stale: run npm run client:types`,
       );
     }
   });

@@ -1,0 +1,60 @@
+import { DEFAULT_SLOW_HANDLER_MS, type BusinessWorkerOptions } from '../business/worker-options.ts';
+import { DEFAULT_QUERY_TIMEOUT } from '../gateway-api/gateway-directory.ts';
+import type { Logger } from '../shared/logger.ts';
+import {
+  copiesControlFlag,
+  countFlag,
+  heartbeatFlag,
+  linkFlags,
+  linkTls,
+  logLevelFlag,
+  metricsFlag,
+  registerFlag,
+  routingFlag,
+  secretFlag,
+} from './common-flags.ts';
+import { EVENTS_FLAG_HELP, findEventsModule } from './events-module.ts';
+import { integer, toOptions, type Flag, type FlagValues } from './flags.ts';
+
+/** `--events` of `business` and of `start`: the app's handlers module, found in the current folder by default. */
+export const eventsFlag: Flag<BusinessWorkerOptions> = {
+  flags: '--events <file>',
+  description: EVENTS_FLAG_HELP,
+  field: 'events',
+  convert: (file?: string) => findEventsModule(file),
+};
+
+/** `switchboard business`, in `--help` order, with the BusinessWorkerOptions field each flag sets. */
+export const businessFlags: Flag<BusinessWorkerOptions>[] = [
+  eventsFlag,
+  registerFlag,
+  secretFlag,
+  { flags: '--name <name>', description: 'how this worker appears in gateway logs (default: PID@HOST)', field: 'name' },
+  {
+    flags: '--query-timeout <ms>',
+    description: 'ms a query waits for each gateway',
+    parse: integer,
+    default: DEFAULT_QUERY_TIMEOUT,
+    field: 'queryTimeout',
+  },
+  routingFlag,
+  {
+    flags: '--slow-handler <ms>',
+    description: 'log a warning when a handler runs longer than this',
+    parse: integer,
+    default: DEFAULT_SLOW_HANDLER_MS,
+    field: 'slowHandlerMs',
+  },
+  heartbeatFlag,
+  ...linkFlags,
+  metricsFlag,
+  countFlag('business worker'),
+  copiesControlFlag('status/reload/stop'),
+  logLevelFlag,
+];
+
+/** The options of the business worker the flags describe; `events` is always a path. */
+export function businessOptions(values: FlagValues, log: Logger): BusinessWorkerOptions & { events: string } {
+  const options = toOptions(businessFlags, values);
+  return { ...options, events: String(options.events), tls: linkTls(values), log };
+}

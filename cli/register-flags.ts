@@ -1,0 +1,24 @@
+import type { RegisterOptions } from '../register/register-options.ts';
+import type { Logger } from '../shared/logger.ts';
+import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
+import { heartbeatFlag, linkTls, listenerLinkFlags, logLevelFlag, secretFlag } from './common-flags.ts';
+import { toOptions, type Flag, type FlagValues } from './flags.ts';
+
+/** `switchboard register`, in `--help` order, with the RegisterOptions field each flag sets. */
+export const registerFlags: Flag<RegisterOptions>[] = [
+  {
+    flags: '--listen <host:port>',
+    description: 'address to listen on',
+    default: DEFAULT_REGISTER_ADDRESS,
+    field: 'listen',
+  },
+  secretFlag,
+  heartbeatFlag,
+  ...listenerLinkFlags,
+  logLevelFlag,
+];
+
+/** The options of the register the flags describe. */
+export function registerOptions(values: FlagValues, log: Logger): RegisterOptions {
+  return { ...toOptions(registerFlags, values), tls: linkTls(values), log };
+}

@@ -1,0 +1,126 @@
+import { resolve } from 'node:path';
+import { DEFAULT_GATEWAY_LISTEN, DEFAULT_INNER_PORT, DEFAULT_LAN_IP } from '../gateway/gateway-options.ts';
+import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
+import { eventsFlag } from './business-flags.ts';
+import { controlFlag, logLevelFlag, routingFlag, secretFlag } from './common-flags.ts';
+import { findEventsModule, isBundledDemo } from './events-module.ts';
+import {
+  handedOnTo,
+  handOnArgs,
+  innerPortOf,
+  integer,
+  shiftPort,
+  withoutField,
+  type Flag,
+  type FlagValues,
+} from './flags.ts';
+import { clientLimitFlags } from './gateway-flags.ts';
+import type { ProcessGroup, Role } from './supervisor.ts';
+
+/**
+ * `switchboard start`, in `--help` order. It has no options object of its own: each flag says what the
+ * register, the gateways, the business workers and the HTTP API it runs get of it (`handOn`).
+ */
+export const startFlags: Flag[] = [
+  {
+    flags: '--listen <host:port>',
+    description: 'public WebSocket address of the gateways',
+    default: DEFAULT_GATEWAY_LISTEN,
+    handOn: { gateway: '--listen' },
+  },
+  ...handedOnTo('business', [eventsFlag]),
+  {
+    flags: '--gateways <n>',
+    description: 'gateway processes (they share the public port)',
+    parse: integer,
+    default: 1,
+  },
+  { flags: '--workers <n>', description: 'business worker processes', parse: integer, default: 1 },
+  {
+    flags: '--register-listen <host:port>',
+    description: 'address of the register',
+    default: DEFAULT_REGISTER_ADDRESS,
+    handOn: { register: '--listen', gateway: '--register', business: '--register', api: '--register' },
+  },
+  {
+    flags: '--lan-ip <ip>',
+    description: 'inner address of the gateways',
+    default: DEFAULT_LAN_IP,
+    handOn: { gateway: '--lan-ip' },
+  },
+  {
+    flags: '--inner-port <port>',
+    description: 'inner port of the first gateway (the others: +1, +2, …)',
+    parse: integer,
+    default: DEFAULT_INNER_PORT,
+    handOn: { gateway: (port: number, index) => ['--inner-port', String(innerPortOf(port, index))] },
+  },
+  {
+    flags: '--no-demo',
+    description: 'do not serve the demo chat page on the gateway port',
+    // startProcesses turns it off unless the bundled demo chat runs.
+    handOn: { gateway: '--demo' },
+  },
+  {
+    flags: '--cert <file>',
+    description: 'certificate (PEM) for wss:// on the gateways, with --key',
+    handOn: { gateway: (file: string) => ['--cert', resolve(file)] },
+  },
+  {
+    flags: '--key <file>',
+    description: 'private key (PEM) of --cert',
+    handOn: { gateway: (file: string) => ['--key', resolve(file)] },
+  },
+  // The secret and the API token reach the children in their environment (see Supervisor), never in argv.
+  { ...withoutField(secretFlag), defaultHelp: 'a random one for this run' },
+  { ...withoutField(routingFlag), handOn: { business: '--routing', api: '--routing' } },
+  {
+    flags: '--api-listen <host:port>',
+    description: 'also run the HTTP push API on this address (off by default)',
+    handOn: { api: '--listen' },
+  },
+  {
+    flags: '--api-token <token>',
+    description: 'bearer token of the HTTP API (required off loopback)',
+    env: 'SWITCHBOARD_API_TOKEN',
+  },
+  {
+    flags: '--metrics-listen <host:port>',
+    description: 'gateway i serves Prometheus metrics on port + i, worker j on port + 100 + j',
+    handOn: {
+      gateway: (address: string, index) => ['--metrics-listen', shiftPort(address, index)],
+      business: (address: string, index) => ['--metrics-listen', shiftPort(address, 100 + index)],
+    },
+  },
+  controlFlag,
+  {
+    ...logLevelFlag,
+    handOn: { register: '--log-level', gateway: '--log-level', business: '--log-level', api: '--log-level' },
+  },
+  ...handedOnTo('gateway', clientLimitFlags),
+];
+
+/** Whether the gateways serve the demo page: unless `--no-demo`, when the bundled demo chat is the app. */
+export function servesDemoPage(values: FlagValues): boolean {
+  return values.demo === true && isBundledDemo(findEventsModule(values.events as string | undefined));
+}
+
+/** The processes `start` runs, each with what the flags hand on to it; `events` becomes the module's path. */
+export function startProcesses(values: FlagValues): ProcessGroup[] {
+  const resolved = {
+    ...values,
+    events: findEventsModule(values.events as string | undefined),
+    demo: servesDemoPage(values),
+  };
+  const group = (role: Role, count: number): ProcessGroup => ({
+    role,
+    count,
+    argsFor: (index) => handOnArgs(startFlags, resolved, role, index),
+  });
+  return [
+    group('register', 1),
+    group('gateway', values.gateways as number),
+    group('business', values.workers as number),
+    group('api', values.apiListen ? 1 : 0),
+  ];
+}
