@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BusinessWorker } from '../business/business-worker.ts';
 import { DEFAULT_EVENTS_FILE, DEFAULT_SLOW_HANDLER_MS } from '../business/worker-options.ts';
-import { DEFAULT_QUERY_TIMEOUT, DEFAULT_ROUTING, ROUTINGS } from '../gateway-api/gateway-directory.ts';
+import { DEFAULT_QUERY_TIMEOUT, DEFAULT_ROUTING, ROUTINGS } from '../gateway-api/gateway-api-options.ts';
 import { GatewayServer } from '../gateway/gateway-server.ts';
 import {
   DEFAULT_GATEWAY_LISTEN,

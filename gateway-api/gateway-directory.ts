@@ -3,28 +3,8 @@ import { Cmd, cmdName, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { Link, LinkOptions, PeerRole } from '../shared/link.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
+import type { Routing } from './gateway-api-options.ts';
 import { GatewayMembership } from './gateway-membership.ts';
-
-/** @default 5000 ms: how long a query waits for each gateway before it rejects with SB_ERR_QUERY_TIMEOUT. */
-export const DEFAULT_QUERY_TIMEOUT = 5000;
-
-/**
- * How uid and group sends pick their gateways: `directory` sends each only to the gateways that hold one of
- * its uids or groups (they tell us who they hold); `all` sends each to every gateway, as GatewayWorker does.
- */
-export type Routing = 'directory' | 'all';
-export const ROUTINGS: readonly Routing[] = ['directory', 'all'];
-/** @default 'directory' */
-export const DEFAULT_ROUTING: Routing = 'directory';
-
-/** The routing option's value, defaulted; SB_ERR_INVALID_OPTION for anything else. */
-export function checkRouting(value: unknown = DEFAULT_ROUTING): Routing {
-  if (ROUTINGS.includes(value as Routing)) return value as Routing;
-  throw new SwitchboardError(
-    ErrorCode.InvalidOption,
-    `routing must be ${ROUTINGS.map((r) => `"${r}"`).join(' or ')}, got ${JSON.stringify(value)}`,
-  );
-}
 
 export interface DirectoryOptions {
   registers: HostPort[];
