@@ -10,7 +10,7 @@ import {
   resolveSecret,
   type LinkSettings,
 } from '../shared/options.ts';
-import { GatewayApi, type SendCall } from './gateway-api.ts';
+import { GatewayApi, type SendArgs, type SendCall } from './gateway-api.ts';
 import { DEFAULT_CONNECT_TIMEOUT, parseGatewayApiOptions, type GatewayApiOptions } from './gateway-api-options.ts';
 import { GatewayDirectory } from './gateway-directory.ts';
 
@@ -87,7 +87,7 @@ export class GatewayClient extends GatewayApi {
   }
 
   /** Like the send calls, but resolves with the number of client connections the data was handed to. */
-  sendAndCount<K extends SendCall>(call: K, ...args: Parameters<GatewayApi[K]>): Promise<number> {
+  sendAndCount<K extends SendCall>(call: K, ...args: SendArgs<K>): Promise<number> {
     return this.countDeliveries(call, args);
   }
 
