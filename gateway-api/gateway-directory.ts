@@ -11,6 +11,9 @@ import { ReadyWaiters } from './ready-waiters.ts';
 import { persistentLinks, type Connect } from './reconnecting-link.ts';
 import { RegisterDiscovery } from './register-discovery.ts';
 
+/** A client event a gateway forwards to a worker. */
+export type ClientEvent = Extract<Message, { cmd: typeof Cmd.EvConnect | typeof Cmd.EvMessage | typeof Cmd.EvClose }>;
+
 export interface DirectoryOptions extends ResolvedGatewayApiOptions {
   registers: HostPort[];
   link: LinkOptions;
@@ -18,7 +21,7 @@ export interface DirectoryOptions extends ResolvedGatewayApiOptions {
   /** How this process introduces itself to registers and gateways, for their logs. */
   name: string;
   /** Client events from gateways (workers only). */
-  onEvent?: (msg: Message, link: Link, gateway: string) => void;
+  onEvent?: (msg: ClientEvent, link: Link, gateway: string) => void;
   /** A link to a gateway was (re)established. */
   onGatewayOpen?: (gateway: string, link: Link) => void;
   /** A gateway has no event of ours in flight any more, after we said we are draining. */
