@@ -18,6 +18,7 @@ export type { ClientRequest } from './shared/commands.ts';
 export { ErrorCode, SwitchboardError, hasCode } from './shared/errors.ts';
 export { createLogger, type Logger, type LogLevel } from './shared/logger.ts';
 export { GatewayClient, type GatewayClientOptions } from './gateway-api/gateway-client.ts';
-export type { SendCall } from './gateway-api/gateway-api.ts';
+export type { SendArgs, SendCall } from './gateway-api/gateway-api.ts';
+export type { GatewayApiOptions, Routing } from './gateway-api/gateway-api-options.ts';
 export { HttpApiServer } from './http-api/http-api-server.ts';
 export type { HttpApiOptions } from './http-api/http-api-options.ts';

@@ -2,11 +2,9 @@ import { Cmd, type Message } from '../shared/commands.ts';
 import type { Link } from '../shared/link.ts';
 import { runtime, sessionSnapshot, type Context, type EventScope } from './context.ts';
 import { loadEventHandlers, type EventHandlers, type WorkerInfo } from './event-handlers.ts';
-import { GatewayDirectory } from '../gateway-api/gateway-directory.ts';
+import { GatewayDirectory, type ClientEvent } from '../gateway-api/gateway-directory.ts';
 import { parseWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
-
-type ClientEvent = Extract<Message, { cmd: typeof Cmd.EvConnect | typeof Cmd.EvMessage | typeof Cmd.EvClose }>;
 
 /**
  * A business worker: links to every gateway, runs the app's handlers for the events gateways send, and
@@ -50,7 +48,7 @@ export class BusinessWorker {
       name: this.options.name,
       queryTimeout: this.options.queryTimeout,
       routing: this.options.routing,
-      onEvent: (msg, link, gateway) => void this.handle(msg as ClientEvent, link, gateway),
+      onEvent: (msg, link, gateway) => void this.handle(msg, link, gateway),
       onGatewayOpen: (_gateway, link) => {
         // A gateway that appears while we drain must not start routing to us.
         if (this.draining) link.send({ cmd: Cmd.WorkerDraining });

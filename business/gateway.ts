@@ -2,7 +2,8 @@ import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { currentScope, runtime, sessionSnapshot, type Context, type EventScope } from './context.ts';
 import type { GatewayDirectory } from '../gateway-api/gateway-directory.ts';
 import { Cmd } from '../shared/commands.ts';
-import { GatewayApi, payload, type Name, type SendData, type SessionData } from '../gateway-api/gateway-api.ts';
+import { GatewayApi, type Name, type SendData, type SessionData } from '../gateway-api/gateway-api.ts';
+import { payload } from '../gateway-api/call-arguments.ts';
 
 function scopeOf(call: string): EventScope {
   const scope = currentScope();

@@ -10,10 +10,15 @@ import {
   resolveSecret,
   type LinkSettings,
 } from '../shared/options.ts';
-import { checkRouting, DEFAULT_QUERY_TIMEOUT, type Routing } from '../gateway-api/gateway-directory.ts';
+import {
+  parseGatewayApiOptions,
+  type GatewayApiOptions,
+  type ResolvedGatewayApiOptions,
+} from '../gateway-api/gateway-api-options.ts';
 import type { EventHandlers } from './event-handlers.ts';
 
-export interface BusinessWorkerOptions extends LinkSettings {
+/** Besides the link settings and the Gateway API's own options (queryTimeout, routing): */
+export interface BusinessWorkerOptions extends LinkSettings, GatewayApiOptions {
   /** The handlers: a module path (`.ts` or `.js`) or the handler functions themselves. @default 'business/events.ts' */
   events?: string | EventHandlers;
   /** Register addresses, one or many. @default ['127.0.0.1:1236'] */
@@ -22,24 +27,15 @@ export interface BusinessWorkerOptions extends LinkSettings {
   secret?: string;
   /** How the worker names itself in other processes' logs. @default 'PID@HOSTNAME' */
   name?: string;
-  /** Ms a query waits for each gateway. @default 5000 */
-  queryTimeout?: number;
-  /**
-   * `directory`: uid and group sends go only to the gateways holding one of their uids or groups (each
-   * gateway tells the worker which it holds). `all`: every such send goes to every gateway. @default 'directory'
-   */
-  routing?: Routing;
   /** A handler running longer than this many ms is logged as slow, with the client id and event. @default 1000 */
   slowHandlerMs?: number;
   log?: Logger;
 }
 
-export interface ResolvedWorkerOptions {
+export interface ResolvedWorkerOptions extends ResolvedGatewayApiOptions {
   events: string | EventHandlers;
   registers: HostPort[];
   name: string;
-  queryTimeout: number;
-  routing: Routing;
   slowHandlerMs: number;
   link: LinkOptions;
   log: Logger;
@@ -58,8 +54,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
     events: options.events ?? DEFAULT_EVENTS_FILE,
     registers,
     name: options.name ?? `${process.pid}@${hostname()}`,
-    queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
-    routing: checkRouting(options.routing),
+    ...parseGatewayApiOptions(options),
     slowHandlerMs: checkInteger('slowHandlerMs', options.slowHandlerMs ?? DEFAULT_SLOW_HANDLER_MS, 0),
     link: linkOptions(options, resolveSecret(options.secret, registers, 'business'), log),
     log,

@@ -1,4 +1,4 @@
-import { DEFAULT_QUERY_TIMEOUT } from '../gateway-api/gateway-directory.ts';
+import { DEFAULT_QUERY_TIMEOUT } from '../gateway-api/gateway-api-options.ts';
 import { DEFAULT_API_LISTEN, DEFAULT_MAX_BODY, type HttpApiOptions } from '../http-api/http-api-options.ts';
 import type { Logger } from '../shared/logger.ts';
 import { linkFlags, linkTls, logLevelFlag, registerFlag, routingFlag, secretFlag } from './common-flags.ts';

@@ -1,5 +1,5 @@
 import { DEFAULT_SLOW_HANDLER_MS, type BusinessWorkerOptions } from '../business/worker-options.ts';
-import { DEFAULT_QUERY_TIMEOUT } from '../gateway-api/gateway-directory.ts';
+import { DEFAULT_QUERY_TIMEOUT } from '../gateway-api/gateway-api-options.ts';
 import type { Logger } from '../shared/logger.ts';
 import {
   copiesControlFlag,

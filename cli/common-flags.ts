@@ -1,4 +1,4 @@
-import { DEFAULT_ROUTING, ROUTINGS, type Routing } from '../gateway-api/gateway-directory.ts';
+import { DEFAULT_ROUTING, ROUTINGS, type Routing } from '../gateway-api/gateway-api-options.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../shared/codec.ts';
 import { DEFAULT_MAX_LINK_BACKLOG } from '../shared/frame-writer.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';

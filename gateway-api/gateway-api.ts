@@ -1,75 +1,26 @@
-import { gatewayOf } from '../shared/client-id.ts';
-import { Cmd, MAX_NAME_LENGTH, type Message, type Payload, type SessionData } from '../shared/commands.ts';
-import { ErrorCode, hasCode, SwitchboardError } from '../shared/errors.ts';
-import { Query } from '../shared/queries.ts';
+import { Cmd, type Message, type SessionData } from '../shared/commands.ts';
+import { ErrorCode, hasCode } from '../shared/errors.ts';
+import { Query, type ClientInfo, type QueryArgs, type QueryName, type QueryResult } from '../shared/queries.ts';
+import { name, nameList, ownerOf, payload, session, type Name, type SendData } from './call-arguments.ts';
 import type { GatewayDirectory } from './gateway-directory.ts';
+import { counted, isDeliveryCount, SENDS, type Route, type SendArgs, type SendCall } from './sends.ts';
 
-/** What can be sent to a client: text, bytes, or any other value (sent as JSON text). */
-export type SendData = string | Uint8Array | ArrayBuffer | object | number | boolean;
-/** A uid or group id; numbers are accepted and turned into strings. */
-export type Name = string | number;
-export type { SessionData };
+export type { Name, SendData, SessionData, SendArgs, SendCall };
 
-function invalid(call: string, what: string): never {
-  throw new SwitchboardError(ErrorCode.InvalidArgument, `${call}: ${what}`);
+const sum = (parts: number[]) => parts.reduce((a, b) => a + b, 0);
+const concat = (parts: string[][]) => parts.flat();
+const union = (parts: string[][]) => [...new Set(concat(parts))];
+
+function merge<T>(parts: Record<string, T>[]): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const part of parts) for (const key in part) out[key] = part[key]!;
+  return out;
 }
-
-function name(call: string, label: string, value: unknown): string {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string')
-    invalid(call, `${label} must be a string, got ${value === null ? 'null' : typeof value}`);
-  if (value.length > MAX_NAME_LENGTH) invalid(call, `${label} is longer than ${MAX_NAME_LENGTH} characters`);
-  return value;
-}
-
-function nameList(call: string, label: string, value: unknown): string[] {
-  return (Array.isArray(value) ? value : [value]).map((v) => name(call, label, v));
-}
-
-/** The inner address of the gateway that owns a client id; SB_ERR_INVALID_ARGUMENT if it is not one. */
-function ownerOf(call: string, clientId: unknown): string {
-  const gateway = gatewayOf(name(call, 'clientId', clientId));
-  if (gateway === null) invalid(call, `"${String(clientId).slice(0, 80)}" is not a Switchboard client id`);
-  return gateway;
-}
-
-/** A message and where it goes: one gateway's inner address, or null for every gateway. */
-type Route = [gateway: string | null, message: Message];
-
-/** The calls that send data to clients, and whose deliveries can be counted. */
-export type SendCall = 'sendToClient' | 'sendToUid' | 'sendToGroup' | 'sendToAll';
-
-const PLANS = {
-  sendToClient: 'planSendToClient',
-  sendToUid: 'planSendToUid',
-  sendToGroup: 'planSendToGroup',
-  sendToAll: 'planSendToAll',
-} as const;
-
-/** `data` as it goes on the wire; SB_ERR_INVALID_ARGUMENT for what cannot be sent. */
-export function payload(call: string, data: unknown): Payload {
-  if (typeof data === 'string' || data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (data === undefined || data === null || typeof data === 'function' || typeof data === 'symbol') {
-    invalid(call, `data must be a string, bytes or a JSON value, got ${data === null ? 'null' : typeof data}`);
-  }
-  return JSON.stringify(data);
-}
-
-function session(call: string, value: unknown): SessionData {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(call, 'session must be an object');
-  return value as SessionData;
-}
-
-const sum = (parts: unknown[]) => (parts as number[]).reduce((a, b) => a + b, 0);
-const concat = (parts: unknown[]) => (parts as string[][]).flat();
-const union = (parts: unknown[]) => [...new Set(concat(parts))];
-const merge = <T>(parts: unknown[]) => Object.assign({}, ...(parts as Record<string, T>[])) as Record<string, T>;
 
 /** Merges per-gateway `{ key: string[] }` answers, keeping each list free of duplicates. */
-function mergeLists(parts: unknown[]): Record<string, string[]> {
+function mergeLists(parts: Record<string, string[]>[]): Record<string, string[]> {
   const out: Record<string, Set<string>> = {};
-  for (const part of parts as Record<string, string[]>[]) {
+  for (const part of parts) {
     for (const [key, list] of Object.entries(part)) for (const item of list) (out[key] ??= new Set()).add(item);
   }
   return Object.fromEntries(Object.entries(out).map(([k, set]) => [k, [...set]]));
@@ -119,13 +70,13 @@ export abstract class GatewayApi {
    * (summed over the gateways, which each report their count). Rejects like a query when a gateway that had to
    * be asked cannot answer.
    */
-  protected async countDeliveries<K extends SendCall>(call: K, args: Parameters<GatewayApi[K]>): Promise<number> {
-    const routes = (this[PLANS[call]] as (...a: unknown[]) => Route[]).apply(this, args);
+  protected async countDeliveries<K extends SendCall>(call: K, args: SendArgs<K>): Promise<number> {
+    const routes = SENDS[call](...args);
     await this.ready();
     const { directory } = this;
-    const counts: Promise<unknown>[] = [];
+    const counts: Promise<number>[] = [];
     const ask = (gateway: string, message: Message) =>
-      counts.push(directory.request(gateway, call, (id) => ({ ...message, id }) as Message));
+      counts.push(directory.request(gateway, call, (id) => counted(message, id), isDeliveryCount));
     for (const [gateway, message] of routes) {
       if (gateway === null) {
         directory.requireGateways(call);
@@ -135,20 +86,13 @@ export abstract class GatewayApi {
     return sum(await Promise.all(counts));
   }
 
-  private async askOwner(
-    call: string,
-    clientId: unknown,
-    clients: string[],
-  ): Promise<Record<string, { uid: string | null; session: SessionData }>> {
+  private async askOwner(call: string, clientId: unknown, clients: string[]): Promise<Record<string, ClientInfo>> {
     const gateway = ownerOf(call, clientId);
     await this.ready();
     // A client whose gateway is gone, or that this process cannot reach now, is offline as far as it can tell.
     if (!this.directory.link(gateway)) return {};
     try {
-      return (await this.directory.query(gateway, Query.ClientInfo, { clients })) as Record<
-        string,
-        { uid: string | null; session: SessionData }
-      >;
+      return await this.directory.query(gateway, Query.ClientInfo, { clients });
     } catch (err) {
       // The link broke while we waited (the gateway died or was cut off): offline too, not an error.
       if (hasCode(err, ErrorCode.GatewayUnavailable)) return {};
@@ -156,7 +100,7 @@ export abstract class GatewayApi {
     }
   }
 
-  private async askAll(q: string, args: Record<string, unknown> = {}): Promise<unknown[]> {
+  private async askAll<Q extends QueryName>(q: Q, args: QueryArgs<Q>): Promise<QueryResult<Q>[]> {
     await this.ready();
     return this.directory.queryAll(q, args);
   }
@@ -165,17 +109,17 @@ export abstract class GatewayApi {
 
   /** Sends `data` to one client. Queued, not "delivered": a client that is gone is skipped. */
   sendToClient(clientId: string, data: SendData): void {
-    this.routeAll('sendToClient', this.planSendToClient(clientId, data));
+    this.routeAll('sendToClient', SENDS.sendToClient(clientId, data));
   }
 
   /** Sends to every device bound to `uid` (or to each of several uids), on every gateway. */
   sendToUid(uid: Name | Name[], data: SendData): void {
-    this.routeAll('sendToUid', this.planSendToUid(uid, data));
+    this.routeAll('sendToUid', SENDS.sendToUid(uid, data));
   }
 
   /** Sends to every member of a group (or of several; a member of two gets one copy), except `exclude`. */
   sendToGroup(group: Name | Name[], data: SendData, exclude?: string | string[] | null): void {
-    this.routeAll('sendToGroup', this.planSendToGroup(group, data, exclude));
+    this.routeAll('sendToGroup', SENDS.sendToGroup(group, data, exclude));
   }
 
   /**
@@ -183,48 +127,11 @@ export abstract class GatewayApi {
    * With `clientIds`, each gateway gets only its own ids.
    */
   sendToAll(data: SendData, clientIds?: string[] | null, exclude?: string | string[] | null): void {
-    this.routeAll('sendToAll', this.planSendToAll(data, clientIds, exclude));
+    this.routeAll('sendToAll', SENDS.sendToAll(data, clientIds, exclude));
   }
 
   private routeAll(call: string, routes: Route[]): void {
     for (const [gateway, message] of routes) this.route(call, gateway, message);
-  }
-
-  private planSendToClient(clientId: string, data: SendData): Route[] {
-    const call = 'sendToClient';
-    const message: Message = { cmd: Cmd.SendToClients, clients: [clientId], data: payload(call, data) };
-    return [[ownerOf(call, clientId), message]];
-  }
-
-  private planSendToUid(uid: Name | Name[], data: SendData): Route[] {
-    const call = 'sendToUid';
-    const uids = nameList(call, 'uid', uid);
-    return uids.length === 0 ? [] : [[null, { cmd: Cmd.SendToUids, uids, data: payload(call, data) }]];
-  }
-
-  private planSendToGroup(group: Name | Name[], data: SendData, exclude?: string | string[] | null): Route[] {
-    const call = 'sendToGroup';
-    const groups = nameList(call, 'group', group);
-    if (groups.length === 0) return [];
-    const excluded = exclude == null ? [] : nameList(call, 'exclude', exclude);
-    return [[null, { cmd: Cmd.SendToGroups, groups, data: payload(call, data), exclude: excluded }]];
-  }
-
-  private planSendToAll(data: SendData, clientIds?: string[] | null, exclude?: string | string[] | null): Route[] {
-    const call = 'sendToAll';
-    const out = payload(call, data);
-    const excluded = exclude == null ? [] : nameList(call, 'exclude', exclude);
-    if (clientIds == null) return [[null, { cmd: Cmd.SendToAll, data: out, exclude: excluded }]];
-    const skip = new Set(excluded);
-    const byGateway = new Map<string, string[]>();
-    for (const id of nameList(call, 'clientIds', clientIds)) {
-      const gateway = gatewayOf(id);
-      if (gateway === null || skip.has(id)) continue;
-      const list = byGateway.get(gateway);
-      if (list) list.push(id);
-      else byGateway.set(gateway, [id]);
-    }
-    return [...byGateway].map(([gateway, clients]) => [gateway, { cmd: Cmd.SendToClients, clients, data: out }]);
   }
 
   /** Sends a last message (if given), then closes the client normally (1000). */
@@ -372,12 +279,12 @@ export abstract class GatewayApi {
 
   /** Every group with at least one member. */
   async getAllGroupIdList(): Promise<string[]> {
-    return union(await this.askAll(Query.GroupIds));
+    return union(await this.askAll(Query.GroupIds, {}));
   }
 
   /** `{ group: uids }` for every group (members without a uid are skipped). */
   async getAllGroupUidList(): Promise<Record<string, string[]>> {
-    return mergeLists(await this.askAll(Query.GroupUids));
+    return mergeLists(await this.askAll(Query.GroupUids, {}));
   }
 
   /** `{ group: number of distinct uids }`. */
@@ -387,7 +294,7 @@ export abstract class GatewayApi {
 
   /** `{ group: clientIds }` for every group. */
   async getAllGroupClientIdList(): Promise<Record<string, string[]>> {
-    return mergeLists(await this.askAll(Query.GroupClientIds));
+    return mergeLists(await this.askAll(Query.GroupClientIds, {}));
   }
 
   /** `{ group: number of clients }` for every group. */
@@ -399,7 +306,7 @@ export abstract class GatewayApi {
   async batchGetClientIdCountByGroup(groups: Name[]): Promise<Record<string, number>> {
     const keys = nameList('batchGetClientIdCountByGroup', 'group', groups);
     const out: Record<string, number> = Object.fromEntries(keys.map((g) => [g, 0]));
-    for (const part of (await this.askAll(Query.GroupCounts, { groups: keys })) as Record<string, number>[]) {
+    for (const part of await this.askAll(Query.GroupCounts, { groups: keys })) {
       for (const [g, n] of Object.entries(part)) out[g] = (out[g] ?? 0) + n;
     }
     return out;

@@ -10,27 +10,21 @@ import {
   resolveSecret,
   type LinkSettings,
 } from '../shared/options.ts';
-import { GatewayApi, type SendCall } from './gateway-api.ts';
-import { checkRouting, DEFAULT_QUERY_TIMEOUT, GatewayDirectory, type Routing } from './gateway-directory.ts';
+import { GatewayApi, type SendArgs, type SendCall } from './gateway-api.ts';
+import { DEFAULT_CONNECT_TIMEOUT, parseGatewayApiOptions, type GatewayApiOptions } from './gateway-api-options.ts';
+import { GatewayDirectory } from './gateway-directory.ts';
 
-/** @default 5000 ms: how long calls wait for the gateways to become known before failing. */
-export const DEFAULT_CONNECT_TIMEOUT = 5000;
-
-/** Besides the link settings (heartbeatInterval, maxFrameSize, handshakeTimeout, maxLinkBacklog, tls): */
-export interface GatewayClientOptions extends Omit<LinkSettings, 'maxPendingHandshakes'> {
+/**
+ * Besides the link settings (heartbeatInterval, maxFrameSize, handshakeTimeout, maxLinkBacklog, tls) and the
+ * Gateway API's own options (queryTimeout, routing):
+ */
+export interface GatewayClientOptions extends Omit<LinkSettings, 'maxPendingHandshakes'>, GatewayApiOptions {
   /** Register addresses, one or many (`HOST:PORT`, or a comma-separated string). @default ['127.0.0.1:1236'] */
   register?: string | readonly string[];
   /** The cluster's shared secret; required unless every register is on loopback. @default SWITCHBOARD_SECRET */
   secret?: string;
   /** How this client appears in gateway logs. @default 'client PID@HOSTNAME' */
   name?: string;
-  /** Ms a query waits for each gateway. @default 5000 */
-  queryTimeout?: number;
-  /**
-   * `directory`: uid and group sends go only to the gateways holding one of their uids or groups (each
-   * gateway tells this client which it holds). `all`: to every gateway. @default 'directory'
-   */
-  routing?: Routing;
   /** Ms calls wait for the gateways to become known (right after `new`). @default 5000 */
   connectTimeout?: number;
   /** Where to log; JSON lines on stderr by default, warnings and errors only. */
@@ -72,8 +66,7 @@ export class GatewayClient extends GatewayApi {
       registers,
       role: 'client',
       name: options.name ?? `client ${process.pid}@${hostname()}`,
-      queryTimeout: checkInteger('queryTimeout', options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT, 1),
-      routing: checkRouting(options.routing),
+      ...parseGatewayApiOptions(options),
       link: linkOptions(options, resolveSecret(options.secret, registers, 'GatewayClient'), this.log),
     });
   }
@@ -94,7 +87,7 @@ export class GatewayClient extends GatewayApi {
   }
 
   /** Like the send calls, but resolves with the number of client connections the data was handed to. */
-  sendAndCount<K extends SendCall>(call: K, ...args: Parameters<GatewayApi[K]>): Promise<number> {
+  sendAndCount<K extends SendCall>(call: K, ...args: SendArgs<K>): Promise<number> {
     return this.countDeliveries(call, args);
   }
 

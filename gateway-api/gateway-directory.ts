@@ -1,115 +1,102 @@
-import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.ts';
+import type { HostPort } from '../shared/address.ts';
 import { Cmd, cmdName, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { Link, LinkOptions, PeerRole } from '../shared/link.ts';
-import { PersistentLink } from '../shared/persistent-link.ts';
-import { GatewayMembership } from './gateway-membership.ts';
+import { isResultOf, type QueryArgs, type QueryName, type QueryResult } from '../shared/queries.ts';
+import type { ResolvedGatewayApiOptions } from './gateway-api-options.ts';
+import { GatewayLinks } from './gateway-links.ts';
+import { MembershipRouting } from './membership-routing.ts';
+import { PendingQueries } from './pending-queries.ts';
+import { ReadyWaiters } from './ready-waiters.ts';
+import { persistentLinks, type Connect } from './reconnecting-link.ts';
+import { RegisterDiscovery } from './register-discovery.ts';
 
-/** @default 5000 ms: how long a query waits for each gateway before it rejects with SB_ERR_QUERY_TIMEOUT. */
-export const DEFAULT_QUERY_TIMEOUT = 5000;
+/** A client event a gateway forwards to a worker. */
+export type ClientEvent = Extract<Message, { cmd: typeof Cmd.EvConnect | typeof Cmd.EvMessage | typeof Cmd.EvClose }>;
 
-/**
- * How uid and group sends pick their gateways: `directory` sends each only to the gateways that hold one of
- * its uids or groups (they tell us who they hold); `all` sends each to every gateway, as GatewayWorker does.
- */
-export type Routing = 'directory' | 'all';
-export const ROUTINGS: readonly Routing[] = ['directory', 'all'];
-/** @default 'directory' */
-export const DEFAULT_ROUTING: Routing = 'directory';
-
-/** The routing option's value, defaulted; SB_ERR_INVALID_OPTION for anything else. */
-export function checkRouting(value: unknown = DEFAULT_ROUTING): Routing {
-  if (ROUTINGS.includes(value as Routing)) return value as Routing;
-  throw new SwitchboardError(
-    ErrorCode.InvalidOption,
-    `routing must be ${ROUTINGS.map((r) => `"${r}"`).join(' or ')}, got ${JSON.stringify(value)}`,
-  );
-}
-
-export interface DirectoryOptions {
+export interface DirectoryOptions extends ResolvedGatewayApiOptions {
   registers: HostPort[];
   link: LinkOptions;
   role: Extract<PeerRole, 'worker' | 'client'>;
   /** How this process introduces itself to registers and gateways, for their logs. */
   name: string;
-  queryTimeout: number;
-  routing: Routing;
   /** Client events from gateways (workers only). */
-  onEvent?: (msg: Message, link: Link, gateway: string) => void;
+  onEvent?: (msg: ClientEvent, link: Link, gateway: string) => void;
   /** A link to a gateway was (re)established. */
   onGatewayOpen?: (gateway: string, link: Link) => void;
   /** A gateway has no event of ours in flight any more, after we said we are draining. */
   onDrained?: (gateway: string) => void;
   /** Our link to a gateway broke. */
   onGatewayClose?: (gateway: string) => void;
-}
-
-/** One known gateway: our link to it, and which registers currently list it. */
-interface GatewayEntry {
-  link: PersistentLink;
-  listedBy: Set<number>;
-  /** The first connection attempt has succeeded or failed. */
-  tried: boolean;
-  /** What it holds, while our link is open and routing is `directory`. */
-  membership: GatewayMembership | null;
-}
-
-interface PendingQuery {
-  gateway: string;
-  resolve: (value: unknown) => void;
-  reject: (err: SwitchboardError) => void;
-  timer: NodeJS.Timeout;
+  /** How links to registers and gateways are made. @default a PersistentLink each */
+  connect?: Connect;
 }
 
 /**
  * Every gateway a worker (or GatewayClient) knows of, learnt from all the registers, with one persistent
  * authenticated link to each. A gateway is forgotten only when our own link to it is down *and* no register
- * lists it any more: a register that just restarted and knows little never cuts a working link. What a register
- * said last is kept while our link to that register is down, so with every register down the known gateways
- * stay known (and are reconnected to if they restart); a register's fresh list replaces it when it is back.
+ * lists it any more: a register that just restarted and knows little never cuts a working link.
  *
  * A gateway that is known but not linked (our link is down or not up yet, and some register still lists it)
  * is "unreachable": calls about one of its clients treat the client as offline, and aggregate queries reject
  * at once with SB_ERR_GATEWAY_UNAVAILABLE rather than undercount or wait.
+ *
+ * Made of one part per job: RegisterDiscovery (which gateways the registers list), GatewayLinks (our links to
+ * them), MembershipRouting (who each holds, to narrow sends), PendingQueries (requests waiting for an answer)
+ * and ReadyWaiters (callers waiting for the gateways to be known). This class wires them together.
  */
 export class GatewayDirectory {
-  private readonly gateways = new Map<string, GatewayEntry>();
-  private readonly registers: PersistentLink[];
-  private readonly pending = new Map<number, PendingQuery>();
-  private nextQueryId = 1;
-  /** Some register has sent its list. */
-  private heardFromRegister = false;
-  /** Callers of whenReady waiting for the state to change. */
-  private readyWaiters: (() => void)[] = [];
+  private readonly discovery: RegisterDiscovery;
+  private readonly links: GatewayLinks;
+  private readonly routing: MembershipRouting;
+  private readonly pending: PendingQueries;
+  private readonly waiters: ReadyWaiters;
 
   constructor(private readonly options: DirectoryOptions) {
-    this.registers = options.registers.map(
-      (address, index) =>
-        new PersistentLink(address, 'register', options.link, options.role, options.name, {
-          open: () => {},
-          message: (msg) => this.fromRegister(index, msg),
-          close: () => {},
-        }),
-    );
+    const connect = options.connect ?? persistentLinks(options.link, options.role, options.name);
+    this.routing = new MembershipRouting(options.routing);
+    this.pending = new PendingQueries(options.queryTimeout);
+    this.waiters = new ReadyWaiters(() => this.isReady && this.links.size > 0);
+    this.links = new GatewayLinks(connect, {
+      open: (address, link) => {
+        this.routing.opened(address, link);
+        this.waiters.check();
+        this.options.onGatewayOpen?.(address, link);
+      },
+      message: (address, msg, link) => this.fromGateway(address, msg, link),
+      close: (address) => {
+        this.routing.closed(address);
+        this.options.onGatewayClose?.(address);
+        this.pending.failGateway(address, `gateway ${address} went away before answering`);
+        this.forgetIfGone(address);
+      },
+      failed: (address) => {
+        this.forgetIfGone(address);
+        this.waiters.check();
+      },
+    });
+    this.discovery = new RegisterDiscovery(options.registers, connect, {
+      listed: (address) => this.links.add(address),
+      unlisted: (address, register) => this.unlisted(address, register),
+      listReceived: () => this.waiters.check(),
+    });
   }
 
   /** Addresses (`host:port`) of every known gateway, linked or not. */
   get addresses(): string[] {
-    return [...this.gateways.keys()];
+    return this.links.addresses;
   }
 
   /** The open link to the gateway at `address`, or null. */
   link(address: string): Link | null {
-    const link = this.gateways.get(address)?.link.link;
-    return link?.isOpen ? link : null;
+    return this.links.open(address);
   }
 
   /** Sends `message` to the gateway at `address` if it is linked (else drops it: its clients are gone). */
   send(address: string, message: Message): void {
-    const entry = this.gateways.get(address);
-    const link = entry?.link.link;
-    if (!link?.isOpen) return;
-    entry!.membership?.sending(message);
+    const link = this.links.open(address);
+    if (!link) return;
+    this.routing.sending(address, message);
     link.send(message);
   }
 
@@ -119,8 +106,8 @@ export class GatewayDirectory {
    * gateways that hold none of its names.
    */
   forEachTarget(message: Message, each: (address: string, message: Message) => void): void {
-    for (const [address, entry] of this.gateways) {
-      const part = entry.membership ? entry.membership.narrow(message) : message;
+    for (const address of this.links.addresses) {
+      const part = this.routing.narrow(address, message);
       if (part) each(address, part);
     }
   }
@@ -133,17 +120,22 @@ export class GatewayDirectory {
   private readonly sendToOne = (address: string, message: Message) => this.send(address, message);
 
   /** Open links to every known gateway. */
-  *openLinks(): Iterable<Link> {
-    for (const entry of this.gateways.values()) if (entry.link.link?.isOpen) yield entry.link.link;
+  openLinks(): Iterable<Link> {
+    return this.links.openLinks();
   }
 
   /** Throws SB_ERR_NO_GATEWAY, saying what is missing, when no gateway is known. */
   requireGateways(call: string): void {
-    if (this.gateways.size > 0) return;
-    const where = this.options.registers.map((r) => formatHostPort(r)).join(', ');
-    throw new SwitchboardError(
+    const missing = this.noGateway(call);
+    if (missing) throw missing;
+  }
+
+  private noGateway(call: string): SwitchboardError | null {
+    if (this.links.size > 0) return null;
+    const where = this.discovery.where;
+    return new SwitchboardError(
       ErrorCode.NoGateway,
-      this.heardFromRegister
+      this.discovery.heardFromRegister
         ? `${call}: no gateway is running: the register (${where}) lists none; start a gateway with --register ${where}`
         : `${call}: no gateway is known: no register (${where}) has answered; check that it runs and that every process has the same secret`,
     );
@@ -151,9 +143,7 @@ export class GatewayDirectory {
 
   /** Some register answered and every gateway it listed has been tried once. */
   get isReady(): boolean {
-    if (!this.heardFromRegister) return false;
-    for (const entry of this.gateways.values()) if (!entry.tried) return false;
-    return true;
+    return this.discovery.heardFromRegister && this.links.allTried;
   }
 
   /**
@@ -161,68 +151,46 @@ export class GatewayDirectory {
    * SB_ERR_NO_GATEWAY after `timeoutMs`, saying what is missing.
    */
   whenReady(timeoutMs: number): Promise<void> {
-    const done = () => this.isReady && this.gateways.size > 0;
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done()) return void this.readyWaiters.push(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.readyWaiters = this.readyWaiters.filter((w) => w !== check);
-        try {
-          this.requireGateways(`waited ${timeoutMs} ms`);
-          reject(
-            new SwitchboardError(
-              ErrorCode.GatewayUnavailable,
-              `no gateway could be reached within ${timeoutMs} ms: ${this.addresses.join(', ')}`,
-            ),
-          );
-        } catch (err) {
-          reject(err);
-        }
-      }, timeoutMs);
-      this.readyWaiters.push(check);
-    });
-  }
-
-  private stateChanged(): void {
-    const waiters = this.readyWaiters;
-    this.readyWaiters = [];
-    for (const waiter of waiters) waiter();
+    return this.waiters.wait(
+      timeoutMs,
+      () =>
+        this.noGateway(`waited ${timeoutMs} ms`) ??
+        new SwitchboardError(
+          ErrorCode.GatewayUnavailable,
+          `no gateway could be reached within ${timeoutMs} ms: ${this.addresses.join(', ')}`,
+        ),
+    );
   }
 
   /** Asks one gateway; rejects with a coded error naming it if it is not linked or does not answer in time. */
-  query(gateway: string, q: string, args: Record<string, unknown>): Promise<unknown> {
-    return this.request(gateway, q, (id) => ({ cmd: Cmd.Query, id, q, args }));
+  query<Q extends QueryName>(gateway: string, q: Q, args: QueryArgs<Q>): Promise<QueryResult<Q>> {
+    return this.request(
+      gateway,
+      q,
+      (id) => ({ cmd: Cmd.Query, id, q, args }),
+      (value) => isResultOf(q, value),
+    );
   }
 
   /**
-   * Sends the message `build(id)` to one gateway and resolves with the value of its QueryResult for that id.
-   * `what` names the request in errors.
+   * Sends the message `build(id)` to one gateway and resolves with the value of its QueryResult for that id,
+   * once `isValid` accepts it. `what` names the request in errors.
    */
-  request(gateway: string, what: string, build: (id: number) => Message): Promise<unknown> {
-    const link = this.link(gateway);
+  request<T>(
+    gateway: string,
+    what: string,
+    build: (id: number) => Message,
+    isValid: (value: unknown) => value is T,
+  ): Promise<T> {
+    const link = this.links.open(gateway);
     if (!link) {
       return Promise.reject(
         new SwitchboardError(ErrorCode.GatewayUnavailable, `gateway ${gateway} is not connected (${what})`),
       );
     }
-    const id = this.nextQueryId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(
-          new SwitchboardError(
-            ErrorCode.QueryTimeout,
-            `gateway ${gateway} did not answer ${what} within ${this.options.queryTimeout} ms`,
-          ),
-        );
-      }, this.options.queryTimeout);
-      this.pending.set(id, { gateway, resolve, reject, timer });
-      link.send(build(id));
-    });
+    const { id, answer } = this.pending.add(gateway, what, isValid);
+    link.send(build(id));
+    return answer;
   }
 
   /**
@@ -230,93 +198,17 @@ export class GatewayDirectory {
    * with SB_ERR_GATEWAY_UNAVAILABLE for an unreachable one, after `queryTimeout` with SB_ERR_QUERY_TIMEOUT for
    * a linked one that stays silent, or when its link breaks while we wait.
    */
-  queryAll(q: string, args: Record<string, unknown>): Promise<unknown[]> {
+  queryAll<Q extends QueryName>(q: Q, args: QueryArgs<Q>): Promise<QueryResult<Q>[]> {
     this.requireGateways(q);
     return Promise.all(this.addresses.map((gateway) => this.query(gateway, q, args)));
   }
 
-  /** Closes every link; resolves when their sockets are closed. */
+  /** Closes every link and fails what still waits; resolves when the sockets are closed. */
   async stop(): Promise<void> {
-    const closing = [...this.registers, ...[...this.gateways.values()].map((e) => e.link)].map((l) => l.stop());
-    this.gateways.clear();
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.reject(
-        new SwitchboardError(ErrorCode.GatewayUnavailable, `stopped before gateway ${pending.gateway} answered`),
-      );
-      this.pending.delete(id);
-    }
+    const closing = [this.discovery.stop(), this.links.stop()];
+    this.pending.failAll();
+    this.waiters.cancel(new SwitchboardError(ErrorCode.NoGateway, 'stopped before the gateways were reached'));
     await Promise.all(closing);
-  }
-
-  private fromRegister(register: number, msg: Message): void {
-    switch (msg.cmd) {
-      case Cmd.GatewayList: {
-        this.heardFromRegister = true;
-        const listed = new Set(msg.addresses);
-        for (const [address, entry] of this.gateways) {
-          if (!listed.has(address) && entry.listedBy.delete(register)) this.unlisted(register, address);
-        }
-        for (const address of listed) this.ensure(address).listedBy.add(register);
-        this.stateChanged();
-        return;
-      }
-      case Cmd.GatewayJoined:
-        this.ensure(msg.address).listedBy.add(register);
-        return;
-      case Cmd.GatewayLeft: {
-        const entry = this.gateways.get(msg.address);
-        if (entry?.listedBy.delete(register)) this.unlisted(register, msg.address);
-        return;
-      }
-      default:
-        throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
-    }
-  }
-
-  private ensure(address: string): GatewayEntry {
-    const known = this.gateways.get(address);
-    if (known) return known;
-    const tried = () => {
-      entry.tried = true;
-      this.stateChanged();
-    };
-    const entry: GatewayEntry = {
-      listedBy: new Set(),
-      tried: false,
-      membership: null,
-      link: new PersistentLink(
-        parseHostPort(address),
-        'gateway',
-        this.options.link,
-        this.options.role,
-        this.options.name,
-        {
-          open: (link) => {
-            if (this.options.routing === 'directory') {
-              // A fresh link starts from a fresh snapshot: what we knew before may have changed meanwhile.
-              entry.membership = new GatewayMembership();
-              link.send({ cmd: Cmd.MembershipSubscribe });
-            }
-            tried();
-            this.options.onGatewayOpen?.(address, link);
-          },
-          message: (msg, link) => this.fromGateway(address, msg, link),
-          close: () => {
-            entry.membership = null;
-            this.options.onGatewayClose?.(address);
-            this.failPending(address);
-            this.forgetIfGone(address);
-          },
-          failed: () => {
-            this.forgetIfGone(address);
-            tried();
-          },
-        },
-      ),
-    };
-    this.gateways.set(address, entry);
-    return entry;
   }
 
   /**
@@ -324,35 +216,21 @@ export class GatewayDirectory {
    * gateway that died or was cut off closes within one heartbeat interval instead of three or four, and one
    * that is only out of touch with that register answers the probe and stays.
    */
-  private unlisted(register: number, address: string): void {
-    const link = this.gateways.get(address)?.link.link;
-    if (link?.isOpen) {
-      this.options.link.log.debug(
-        `register ${this.registers[register]?.address} does not list gateway ${address}; checking our link`,
-        { gateway: address },
-      );
+  private unlisted(address: string, register: string): void {
+    const link = this.links.open(address);
+    if (link) {
+      this.options.link.log.debug(`register ${register} does not list gateway ${address}; checking our link`, {
+        gateway: address,
+      });
       link.probe();
     }
     this.forgetIfGone(address);
   }
 
   private forgetIfGone(address: string): void {
-    const entry = this.gateways.get(address);
-    if (!entry || entry.listedBy.size > 0 || entry.link.isOpen) return;
-    void entry.link.stop();
-    this.gateways.delete(address);
+    if (!this.links.has(address) || this.discovery.isListed(address) || this.links.isOpen(address)) return;
+    this.links.forget(address);
     this.options.link.log.info(`forgot gateway ${address}: our link is down and no register lists it`);
-  }
-
-  private failPending(gateway: string): void {
-    for (const [id, pending] of this.pending) {
-      if (pending.gateway !== gateway) continue;
-      clearTimeout(pending.timer);
-      this.pending.delete(id);
-      pending.reject(
-        new SwitchboardError(ErrorCode.GatewayUnavailable, `gateway ${gateway} went away before answering`),
-      );
-    }
   }
 
   private fromGateway(gateway: string, msg: Message, link: Link): void {
@@ -360,18 +238,11 @@ export class GatewayDirectory {
       case Cmd.MembershipUpdate:
       case Cmd.MembershipSynced:
       case Cmd.MembershipApplied:
-        this.gateways.get(gateway)?.membership?.receive(msg);
-        return;
+        return this.routing.receive(gateway, msg);
       case Cmd.QueryResult:
-      case Cmd.QueryError: {
-        const pending = this.pending.get(msg.id);
-        if (!pending) return; // answered after its timeout
-        this.pending.delete(msg.id);
-        clearTimeout(pending.timer);
-        if (msg.cmd === Cmd.QueryResult) pending.resolve(msg.value);
-        else pending.reject(new SwitchboardError(msg.code as ErrorCode, `gateway ${gateway}: ${msg.message}`));
+      case Cmd.QueryError:
+        this.pending.settle(gateway, msg); // false: answered after its timeout
         return;
-      }
       case Cmd.WorkerDrained:
         this.options.onDrained?.(gateway);
         return;

@@ -5,7 +5,7 @@ import { GatewayClient } from '../gateway-api/gateway-client.ts';
 import { formatHostPort, type HostPort } from '../shared/address.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { parseHttpApiOptions, type HttpApiOptions, type ResolvedHttpApiOptions } from './http-api-options.ts';
-import { CALLS, callNamed, matchGet, type CallName } from './routes.ts';
+import { CALLS, callNamed, matchGet, type CallName, type Success } from './routes.ts';
 
 /** HTTP status for each error code a request can end with. */
 const STATUS: Partial<Record<string, number>> = {
@@ -20,8 +20,7 @@ const STATUS: Partial<Record<string, number>> = {
   [ErrorCode.QueryTimeout]: 504,
 };
 
-type Outcome =
-  { ok: true; delivered?: number; result?: unknown } | { ok: false; error: { code: string; message: string } };
+type Outcome = Success | { ok: false; error: { code: string; message: string } };
 
 /**
  * The push and query calls as JSON over HTTP, for programs in any language. Built on a GatewayClient:
@@ -93,8 +92,8 @@ export class HttpApiServer {
     for (const item of calls) {
       const named = isObject(item) && typeof item.call === 'string' ? callNamed(item.call) : undefined;
       results.push(
-        named
-          ? await this.run(named, item as Record<string, unknown>)
+        named && isObject(item)
+          ? await this.run(named, item)
           : fail(ErrorCode.NotFound, `batch item ${results.length}: "call" must name an API call, e.g. "send-to-uid"`),
       );
     }
@@ -104,24 +103,7 @@ export class HttpApiServer {
   /** Runs one call with parameters taken by name from `params`; errors become an outcome, not a throw. */
   private async run(call: CallName, params: Record<string, unknown>): Promise<Outcome> {
     try {
-      const spec = CALLS[call];
-      const args = spec.params.map((param) => {
-        const optional = param.endsWith('?');
-        const key = optional ? param.slice(0, -1) : param;
-        if (!optional && params[key] === undefined) {
-          throw new SwitchboardError(
-            ErrorCode.InvalidArgument,
-            `${call} needs "${key}" (parameters: ${spec.params.join(', ')})`,
-          );
-        }
-        return params[key];
-      });
-      if (spec.kind === 'send') {
-        const count = this.client.sendAndCount as (name: string, ...a: unknown[]) => Promise<number>;
-        return { ok: true, delivered: await count.call(this.client, call, ...args) };
-      }
-      const result = await (this.client[call] as (...a: unknown[]) => unknown).apply(this.client, args);
-      return spec.kind === 'query' ? { ok: true, result } : { ok: true };
+      return await CALLS[call].invoke(this.client, call, params);
     } catch (err) {
       return failure(err);
     }

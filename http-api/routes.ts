@@ -1,57 +1,100 @@
 import type { GatewayApi } from '../gateway-api/gateway-api.ts';
+import type { GatewayClient } from '../gateway-api/gateway-client.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { P, readParams, type Param, type Values } from './params.ts';
 
 /** How an API call answers: sends report how many clients got the data, mutations just "ok", queries a result. */
 export type CallKind = 'send' | 'mutation' | 'query';
 
-interface CallSpec {
+/** What a call that succeeded answers. */
+export type Success = { ok: true; delivered?: number; result?: unknown };
+
+export interface CallSpec {
   kind: CallKind;
-  /** Body fields in the order of the call's parameters; a `?` suffix marks an optional one. */
-  params: readonly string[];
+  /** The body fields it takes, in the order of the call's parameters. */
+  params: readonly Param<unknown>[];
+  /** Reads the parameters from the body (SB_ERR_INVALID_ARGUMENT if one is wrong) and makes the call. */
+  invoke(client: GatewayClient, call: string, body: Record<string, unknown>): Promise<Success>;
+}
+
+type Run<Ps extends readonly Param<unknown>[], R> = (client: GatewayClient, ...args: Values<Ps>) => R;
+
+function send<const Ps extends readonly Param<unknown>[]>(params: Ps, run: Run<Ps, Promise<number>>): CallSpec {
+  return {
+    kind: 'send',
+    params,
+    invoke: async (client, call, body) => ({
+      ok: true,
+      delivered: await run(client, ...readParams(call, params, body)),
+    }),
+  };
+}
+
+function mutation<const Ps extends readonly Param<unknown>[]>(params: Ps, run: Run<Ps, void>): CallSpec {
+  return {
+    kind: 'mutation',
+    params,
+    invoke: async (client, call, body) => {
+      run(client, ...readParams(call, params, body));
+      return { ok: true };
+    },
+  };
+}
+
+function query<const Ps extends readonly Param<unknown>[]>(params: Ps, run: Run<Ps, Promise<unknown>>): CallSpec {
+  return {
+    kind: 'query',
+    params,
+    invoke: async (client, call, body) => ({ ok: true, result: await run(client, ...readParams(call, params, body)) }),
+  };
 }
 
 /**
  * Every Gateway API call the HTTP API offers, as `POST /v1/<kebab-case-name>` with a JSON body of the named
- * parameters, e.g. `POST /v1/send-to-uid {"uid":"42","data":{"text":"hi"}}`.
+ * parameters, e.g. `POST /v1/send-to-uid {"uid":"42","data":{"text":"hi"}}`: its parameters and the call.
  */
 export const CALLS = {
-  sendToClient: { kind: 'send', params: ['clientId', 'data'] },
-  sendToUid: { kind: 'send', params: ['uid', 'data'] },
-  sendToGroup: { kind: 'send', params: ['group', 'data', 'exclude?'] },
-  sendToAll: { kind: 'send', params: ['data', 'clientIds?', 'exclude?'] },
-  bindUid: { kind: 'mutation', params: ['clientId', 'uid'] },
-  unbindUid: { kind: 'mutation', params: ['clientId', 'uid'] },
-  joinGroup: { kind: 'mutation', params: ['clientId', 'group'] },
-  leaveGroup: { kind: 'mutation', params: ['clientId', 'group'] },
-  ungroup: { kind: 'mutation', params: ['group'] },
-  setSession: { kind: 'mutation', params: ['clientId', 'session'] },
-  updateSession: { kind: 'mutation', params: ['clientId', 'session'] },
-  closeClient: { kind: 'mutation', params: ['clientId', 'data?'] },
-  destroyClient: { kind: 'mutation', params: ['clientId'] },
-  getSession: { kind: 'query', params: ['clientId'] },
-  isOnline: { kind: 'query', params: ['clientId'] },
-  getUidByClientId: { kind: 'query', params: ['clientId'] },
-  isUidOnline: { kind: 'query', params: ['uid'] },
-  getClientIdByUid: { kind: 'query', params: ['uid'] },
-  isUidsOnline: { kind: 'query', params: ['uids'] },
-  batchGetClientIdByUid: { kind: 'query', params: ['uids'] },
-  batchGetClientIdCountByGroup: { kind: 'query', params: ['groups'] },
-  getAllClientIdCount: { kind: 'query', params: [] },
-  getAllClientIdList: { kind: 'query', params: [] },
-  getAllClientSessions: { kind: 'query', params: ['group?'] },
-  getClientIdCountByGroup: { kind: 'query', params: ['group'] },
-  getClientIdListByGroup: { kind: 'query', params: ['group'] },
-  getClientSessionsByGroup: { kind: 'query', params: ['group'] },
-  getAllUidList: { kind: 'query', params: [] },
-  getAllUidCount: { kind: 'query', params: [] },
-  getUidListByGroup: { kind: 'query', params: ['group'] },
-  getUidCountByGroup: { kind: 'query', params: ['group'] },
-  getAllGroupIdList: { kind: 'query', params: [] },
-  getAllGroupUidList: { kind: 'query', params: [] },
-  getAllGroupUidCount: { kind: 'query', params: [] },
-  getAllGroupClientIdList: { kind: 'query', params: [] },
-  getAllGroupClientIdCount: { kind: 'query', params: [] },
-} as const satisfies Record<string, CallSpec> & Partial<Record<keyof GatewayApi, CallSpec>>;
+  sendToClient: send([P.clientId, P.data], (c, id, data) => c.sendAndCount('sendToClient', id, data)),
+  sendToUid: send([P.uidOrUids, P.data], (c, uid, data) => c.sendAndCount('sendToUid', uid, data)),
+  sendToGroup: send([P.groupOrGroups, P.data, P.exclude], (c, group, data, exclude) =>
+    c.sendAndCount('sendToGroup', group, data, exclude),
+  ),
+  sendToAll: send([P.data, P.clientIds, P.exclude], (c, data, ids, exclude) =>
+    c.sendAndCount('sendToAll', data, ids, exclude),
+  ),
+  bindUid: mutation([P.clientId, P.uid], (c, id, uid) => c.bindUid(id, uid)),
+  unbindUid: mutation([P.clientId, P.uid], (c, id, uid) => c.unbindUid(id, uid)),
+  joinGroup: mutation([P.clientId, P.group], (c, id, group) => c.joinGroup(id, group)),
+  leaveGroup: mutation([P.clientId, P.group], (c, id, group) => c.leaveGroup(id, group)),
+  ungroup: mutation([P.group], (c, group) => c.ungroup(group)),
+  setSession: mutation([P.clientId, P.session], (c, id, session) => c.setSession(id, session)),
+  updateSession: mutation([P.clientId, P.session], (c, id, session) => c.updateSession(id, session)),
+  closeClient: mutation([P.clientId, P.optionalData], (c, id, data) => c.closeClient(id, data)),
+  destroyClient: mutation([P.clientId], (c, id) => c.destroyClient(id)),
+  getSession: query([P.clientId], (c, id) => c.getSession(id)),
+  isOnline: query([P.clientId], (c, id) => c.isOnline(id)),
+  getUidByClientId: query([P.clientId], (c, id) => c.getUidByClientId(id)),
+  isUidOnline: query([P.uid], (c, uid) => c.isUidOnline(uid)),
+  getClientIdByUid: query([P.uid], (c, uid) => c.getClientIdByUid(uid)),
+  isUidsOnline: query([P.uids], (c, uids) => c.isUidsOnline(uids)),
+  batchGetClientIdByUid: query([P.uids], (c, uids) => c.batchGetClientIdByUid(uids)),
+  batchGetClientIdCountByGroup: query([P.groups], (c, groups) => c.batchGetClientIdCountByGroup(groups)),
+  getAllClientIdCount: query([], (c) => c.getAllClientIdCount()),
+  getAllClientIdList: query([], (c) => c.getAllClientIdList()),
+  getAllClientSessions: query([P.optionalGroup], (c, group) => c.getAllClientSessions(group)),
+  getClientIdCountByGroup: query([P.group], (c, group) => c.getClientIdCountByGroup(group)),
+  getClientIdListByGroup: query([P.group], (c, group) => c.getClientIdListByGroup(group)),
+  getClientSessionsByGroup: query([P.group], (c, group) => c.getClientSessionsByGroup(group)),
+  getAllUidList: query([], (c) => c.getAllUidList()),
+  getAllUidCount: query([], (c) => c.getAllUidCount()),
+  getUidListByGroup: query([P.group], (c, group) => c.getUidListByGroup(group)),
+  getUidCountByGroup: query([P.group], (c, group) => c.getUidCountByGroup(group)),
+  getAllGroupIdList: query([], (c) => c.getAllGroupIdList()),
+  getAllGroupUidList: query([], (c) => c.getAllGroupUidList()),
+  getAllGroupUidCount: query([], (c) => c.getAllGroupUidCount()),
+  getAllGroupClientIdList: query([], (c) => c.getAllGroupClientIdList()),
+  getAllGroupClientIdCount: query([], (c) => c.getAllGroupClientIdCount()),
+} as const satisfies Partial<Record<keyof GatewayApi, CallSpec>>;
 
 export type CallName = keyof typeof CALLS;
 
