@@ -1,4 +1,4 @@
-import { Cmd, type Message } from '../shared/commands.ts';
+import { Cmd } from '../shared/commands.ts';
 import type { Link } from '../shared/link.ts';
 import { runtime, sessionSnapshot, type Context, type EventScope } from './context.ts';
 import { loadEventHandlers, type EventHandlers, type WorkerInfo } from './event-handlers.ts';

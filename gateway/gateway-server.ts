@@ -10,7 +10,7 @@ import { listenOn } from '../shared/listen.ts';
 import { createLinkListener } from '../shared/link-server.ts';
 import { PersistentLink } from '../shared/persistent-link.ts';
 import { ClientHeartbeat } from './client-heartbeat.ts';
-import { ClientRegistry, ClientState, NO_SESSION } from './client-registry.ts';
+import { ClientRegistry, ClientState } from './client-registry.ts';
 import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { HttpServer, type PublicTls } from './http-server.ts';
 import { readFileSync } from 'node:fs';
@@ -21,17 +21,10 @@ import { Admission } from './admission.ts';
 import { RateLimit } from './rate-limit.ts';
 import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
 import { MembershipFeed } from './membership-feed.ts';
-import { prepareFrame, writeFrame, type PreparedFrame } from './prepared-frame.ts';
+import { ClientCommands } from './client-commands.ts';
+import { CloseCode } from './close-codes.ts';
 
-/** WebSocket close codes the gateway uses (see README, "Close codes"). */
-export const CloseCode = {
-  Normal: 1000,
-  GoingAway: 1001,
-  PolicyViolation: 1008,
-  TooLarge: 1009,
-  TryAgainLater: 1013,
-  SlowConsumer: 4008,
-} as const;
+export { CloseCode };
 
 /**
  * A gateway owns client connections and nothing else: it forwards each client event to one business worker
@@ -44,6 +37,7 @@ export class GatewayServer {
   readonly counters = new GatewayCounters();
   private readonly membership = new MembershipFeed(this.registry);
   private readonly admission: Admission;
+  private readonly commands: ClientCommands;
   /** Register links lost (each is then re-established with backoff). */
   reconnects = 0;
   /** Clients whose connection is gone but whose close event is not handled yet. */
@@ -66,6 +60,7 @@ export class GatewayServer {
     this.options = parseGatewayOptions(options);
     this.link = { ...this.options.link, onInternalError: () => this.counters.internalErrors++ };
     this.admission = new Admission(this.options);
+    this.commands = new ClientCommands(this.registry, this.membership, this.options, this.counters, this.log);
     this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
     this.innerServer = createLinkListener(
       this.link,
@@ -318,13 +313,13 @@ export class GatewayServer {
       case Cmd.SendToGroups:
       case Cmd.SendToAll: {
         this.counters.sendCommands++;
-        const delivered = this.send(msg);
+        const delivered = this.commands.send(msg);
         if (msg.id != null) link.send({ cmd: Cmd.QueryResult, id: msg.id, value: delivered });
         return;
       }
       case Cmd.BindUid:
       case Cmd.JoinGroup:
-        this.clientCommand(msg);
+        this.commands.client(msg);
         // The subscriber counts on this answer to know its own bind or join has taken effect here.
         if (this.membership.isSubscribed(link)) link.send({ cmd: Cmd.MembershipApplied });
         return;
@@ -334,7 +329,7 @@ export class GatewayServer {
       case Cmd.UpdateSession:
       case Cmd.CloseClient:
       case Cmd.DestroyClient:
-        return this.clientCommand(msg);
+        return this.commands.client(msg);
       case Cmd.Ungroup:
         return registry.ungroup(msg.group);
       case Cmd.WorkerDraining:
@@ -354,142 +349,9 @@ export class GatewayServer {
         throw new SwitchboardError(ErrorCode.BadFrame, `a gateway does not accept ${cmdName(msg.cmd)}`);
     }
   }
-
-  /** Hands the data of a send command to its clients; returns how many. */
-  private send(msg: SendCommand): number {
-    const { registry } = this;
-    this.membership.flush();
-    const out = prepareFrame(msg.data);
-    let delivered = 0;
-    switch (msg.cmd) {
-      case Cmd.SendToClients:
-        for (const id of msg.clients) {
-          const client = registry.get(id);
-          if (client && this.deliver(client, out)) delivered++;
-        }
-        return delivered;
-      case Cmd.SendToUids:
-        for (const uid of msg.uids) {
-          const clients = registry.uids.get(uid);
-          if (clients) for (const client of clients) if (this.deliver(client, out)) delivered++;
-        }
-        return delivered;
-      case Cmd.SendToGroups: {
-        const exclude = new Set(msg.exclude);
-        const sent = msg.groups.length > 1 ? new Set<ClientState>() : null;
-        for (const group of msg.groups) {
-          const members = registry.groups.get(group);
-          if (!members) continue;
-          for (const client of members) {
-            if (exclude.has(client.id) || sent?.has(client)) continue;
-            sent?.add(client);
-            if (this.deliver(client, out)) delivered++;
-          }
-        }
-        return delivered;
-      }
-      case Cmd.SendToAll: {
-        const exclude = new Set(msg.exclude);
-        for (const client of registry.clients.values()) {
-          if (!exclude.has(client.id) && this.deliver(client, out)) delivered++;
-        }
-        return delivered;
-      }
-    }
-  }
-
-  /** Commands about one client; a client that is not (or no longer) here is skipped quietly. */
-  private clientCommand(msg: ClientCommand): void {
-    const client = this.registry.get(msg.client);
-    if (!client) return;
-    switch (msg.cmd) {
-      case Cmd.BindUid:
-        return this.registry.bindUid(client, msg.uid);
-      case Cmd.UnbindUid:
-        return this.registry.unbindUid(client, msg.uid);
-      case Cmd.JoinGroup:
-        return this.registry.joinGroup(client, msg.group);
-      case Cmd.LeaveGroup:
-        return this.registry.leaveGroup(client, msg.group);
-      case Cmd.SetSession:
-        client.session = msg.session;
-        return;
-      case Cmd.UpdateSession:
-        client.session =
-          client.session === NO_SESSION ? { ...msg.session } : Object.assign(client.session, msg.session);
-        return;
-      case Cmd.CloseClient:
-        this.membership.flush();
-        if (msg.data != null) this.deliver(client, prepareFrame(msg.data));
-        client.ws.close(CloseCode.Normal);
-        return;
-      case Cmd.DestroyClient:
-        client.ws.terminate();
-        return;
-    }
-  }
-
-  /**
-   * Queues one message to one client, unless it stopped reading: then it is cut off as a slow consumer.
-   * Returns whether the message was queued.
-   */
-  private deliver(client: ClientState, out: PreparedFrame): boolean {
-    const { ws } = client;
-    if (ws.readyState !== WebSocket.OPEN) return false;
-    if (ws.bufferedAmount > this.options.maxSendBuffer) {
-      if (this.options.slowConsumer === 'drop') {
-        this.counters.droppedPushes++;
-        if (!client.slow) {
-          client.slow = true;
-          this.counters.slowConsumers++;
-          this.log.warn(`client ${client.id} is not reading: dropping pushes to it until it catches up`, {
-            code: ClientLogCode.SlowConsumerDrop,
-            ip: client.ip,
-          });
-        }
-        return false;
-      }
-      this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
-        code: ClientLogCode.SlowConsumer,
-        ip: client.ip,
-      });
-      this.counters.slowConsumers++;
-      ws.close(CloseCode.SlowConsumer, 'slow consumer');
-      setTimeout(() => ws.terminate(), 1000).unref();
-      return false;
-    }
-    if (client.slow) {
-      client.slow = false;
-      this.log.info(`client ${client.id} caught up: pushes to it resume`);
-    }
-    writeFrame(ws, out);
-    this.counters.messagesOut++;
-    this.counters.bytesOut += out.payloadBytes;
-    return true;
-  }
 }
 
 /** Where a client socket keeps its client, for the shared listeners. */
 const CLIENT = Symbol('client');
 type ClientSocket = WebSocket & { [CLIENT]: ClientState };
 const clientOf = (ws: WebSocket) => (ws as ClientSocket)[CLIENT];
-
-type SendCommand = Extract<
-  Message,
-  { cmd: typeof Cmd.SendToClients | typeof Cmd.SendToUids | typeof Cmd.SendToGroups | typeof Cmd.SendToAll }
->;
-
-type ClientCommand = Extract<
-  Message,
-  {
-    cmd:
-      | typeof Cmd.BindUid
-      | typeof Cmd.UnbindUid
-      | typeof Cmd.JoinGroup
-      | typeof Cmd.LeaveGroup
-      | typeof Cmd.SetSession
-      | typeof Cmd.UpdateSession
-      | typeof Cmd.CloseClient
-      | typeof Cmd.DestroyClient;
-  }
->;

@@ -1,0 +1,160 @@
+import { WebSocket } from 'ws';
+import { Cmd, type Message } from '../shared/commands.ts';
+import { ClientLogCode } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { NO_SESSION, type ClientRegistry, type ClientState } from './client-registry.ts';
+import { CloseCode } from './close-codes.ts';
+import type { GatewayCounters } from './gateway-metrics.ts';
+import type { ResolvedGatewayOptions } from './gateway-options.ts';
+import type { MembershipFeed } from './membership-feed.ts';
+import { prepareFrame, writeFrame, type PreparedFrame } from './prepared-frame.ts';
+
+/**
+ * Carries out the commands that reach clients: sends (to clients, uids, groups, everyone) and the commands about
+ * one client (bind, join, session, close). Every message to a client goes through `deliver`, which applies the
+ * slow-consumer policy.
+ */
+export class ClientCommands {
+  constructor(
+    private readonly registry: ClientRegistry,
+    private readonly membership: MembershipFeed,
+    private readonly limits: Pick<ResolvedGatewayOptions, 'maxSendBuffer' | 'slowConsumer'>,
+    private readonly counters: GatewayCounters,
+    private readonly log: Logger,
+  ) {}
+
+  /** Hands the data of a send command to its clients; returns how many. */
+  send(msg: SendCommand): number {
+    const { registry } = this;
+    this.membership.flush();
+    const out = prepareFrame(msg.data);
+    let delivered = 0;
+    switch (msg.cmd) {
+      case Cmd.SendToClients:
+        for (const id of msg.clients) {
+          const client = registry.get(id);
+          if (client && this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      case Cmd.SendToUids:
+        for (const uid of msg.uids) {
+          const clients = registry.uids.get(uid);
+          if (clients) for (const client of clients) if (this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      case Cmd.SendToGroups: {
+        const exclude = new Set(msg.exclude);
+        const sent = msg.groups.length > 1 ? new Set<ClientState>() : null;
+        for (const group of msg.groups) {
+          const members = registry.groups.get(group);
+          if (!members) continue;
+          for (const client of members) {
+            if (exclude.has(client.id) || sent?.has(client)) continue;
+            sent?.add(client);
+            if (this.deliver(client, out)) delivered++;
+          }
+        }
+        return delivered;
+      }
+      case Cmd.SendToAll: {
+        const exclude = new Set(msg.exclude);
+        for (const client of registry.clients.values()) {
+          if (!exclude.has(client.id) && this.deliver(client, out)) delivered++;
+        }
+        return delivered;
+      }
+    }
+  }
+
+  /** Commands about one client; a client that is not (or no longer) here is skipped quietly. */
+  client(msg: ClientCommand): void {
+    const client = this.registry.get(msg.client);
+    if (!client) return;
+    switch (msg.cmd) {
+      case Cmd.BindUid:
+        return this.registry.bindUid(client, msg.uid);
+      case Cmd.UnbindUid:
+        return this.registry.unbindUid(client, msg.uid);
+      case Cmd.JoinGroup:
+        return this.registry.joinGroup(client, msg.group);
+      case Cmd.LeaveGroup:
+        return this.registry.leaveGroup(client, msg.group);
+      case Cmd.SetSession:
+        client.session = msg.session;
+        return;
+      case Cmd.UpdateSession:
+        client.session =
+          client.session === NO_SESSION ? { ...msg.session } : Object.assign(client.session, msg.session);
+        return;
+      case Cmd.CloseClient:
+        this.membership.flush();
+        if (msg.data != null) this.deliver(client, prepareFrame(msg.data));
+        client.ws.close(CloseCode.Normal);
+        return;
+      case Cmd.DestroyClient:
+        client.ws.terminate();
+        return;
+    }
+  }
+
+  /**
+   * Queues one message to one client, unless it stopped reading: then it is cut off as a slow consumer.
+   * Returns whether the message was queued.
+   */
+  deliver(client: ClientState, out: PreparedFrame): boolean {
+    const { ws } = client;
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    if (ws.bufferedAmount > this.limits.maxSendBuffer) {
+      if (this.limits.slowConsumer === 'drop') {
+        this.counters.droppedPushes++;
+        if (!client.slow) {
+          client.slow = true;
+          this.counters.slowConsumers++;
+          this.log.warn(`client ${client.id} is not reading: dropping pushes to it until it catches up`, {
+            code: ClientLogCode.SlowConsumerDrop,
+            ip: client.ip,
+          });
+        }
+        return false;
+      }
+      this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
+        code: ClientLogCode.SlowConsumer,
+        ip: client.ip,
+      });
+      this.counters.slowConsumers++;
+      ws.close(CloseCode.SlowConsumer, 'slow consumer');
+      setTimeout(() => ws.terminate(), 1000).unref();
+      return false;
+    }
+    if (client.slow) {
+      client.slow = false;
+      this.log.info(`client ${client.id} caught up: pushes to it resume`);
+    }
+    writeFrame(ws, out);
+    this.counters.messagesOut++;
+    this.counters.bytesOut += out.payloadBytes;
+    return true;
+  }
+}
+
+/** A send command from a worker or GatewayClient. */
+export type SendCommand = Extract<
+  Message,
+  { cmd: typeof Cmd.SendToClients | typeof Cmd.SendToUids | typeof Cmd.SendToGroups | typeof Cmd.SendToAll }
+>;
+
+/** A command about one client. */
+export type ClientCommand = Extract<
+  Message,
+  {
+    cmd:
+      | typeof Cmd.BindUid
+      | typeof Cmd.UnbindUid
+      | typeof Cmd.JoinGroup
+      | typeof Cmd.LeaveGroup
+      | typeof Cmd.SetSession
+      | typeof Cmd.UpdateSession
+      | typeof Cmd.CloseClient
+      | typeof Cmd.DestroyClient;
+  }
+>;
