@@ -77,8 +77,8 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
       'dist/index.d.ts',
       'dist/cli/main.js',
       'dist/business/events.js',
-      'client/index.js',
-      'client/types/index.d.ts',
+      'browser-client/index.js',
+      'browser-client/types/index.d.ts',
       'demo/index.html',
     ]) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);
