@@ -100,6 +100,26 @@ async function blast(port: number, inputs: Buffer[], parallel = 64, authenticate
   );
 }
 
+/**
+ * Resolves once the gateway has read everything sent on `ws`: it answers a ping only after the messages before
+ * it (or it has closed the connection). Rejects after `timeoutMs`.
+ */
+function readEverything(ws: WebSocket, timeoutMs = 10_000): Promise<void> {
+  if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      ws.off('pong', done);
+      ws.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(() => reject(new Error(`no pong within ${timeoutMs} ms`)), timeoutMs);
+    ws.once('pong', done);
+    ws.once('close', done);
+    ws.ping();
+  });
+}
+
 async function everyoneAlive(): Promise<void> {
   for (const p of [cluster.register, ...cluster.gateways, ...cluster.workers, api]) {
     assert.equal(p.proc.exitCode, null, `${p.name} is alive`);
@@ -115,11 +135,14 @@ async function everyoneAlive(): Promise<void> {
 describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
   before(async () => {
     await cluster.start();
-    api = new RoleProcess('api', ['api', '--listen', `${HOST}:8080`, '--register', cluster.registerAddress], {
-      SWITCHBOARD_SECRET: 'fuzz-secret',
-      SWITCHBOARD_API_TOKEN: 't',
-    });
-    await api.waitFor('HTTP API listening');
+    api = new RoleProcess(
+      'api',
+      ['api', '--listen', `${HOST}:8080`, '--register', cluster.registerAddress],
+      { SWITCHBOARD_SECRET: 'fuzz-secret', SWITCHBOARD_API_TOKEN: 't' },
+      [],
+      { ipc: true },
+    );
+    await api.ready();
   });
 
   after(killAll);
@@ -145,7 +168,7 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
       const ws = sockets[i % sockets.length]!;
       if (ws.readyState === WebSocket.OPEN) ws.send(input);
     });
-    await new Promise((r) => setTimeout(r, 1000));
+    await Promise.all(sockets.map((ws) => readEverything(ws)));
     for (const ws of sockets) ws.terminate();
     await everyoneAlive();
   });
