@@ -96,6 +96,7 @@ describe('bad input', () => {
     const link = await Link.connect(inner, { secret: SECRET, log: quiet }, 'client', 'buggy', (l) => {
       l.onClose = () => closed();
     });
+    sockets.push(link.socket);
     // The gateway logs our link by the address it sees us at.
     const us = `${link.socket.localAddress}:${link.socket.localPort}`;
     link.socket.write(encodeFrame({ cmd: Cmd.BindUid, client: 'x', uid: { not: 'a string' } }));

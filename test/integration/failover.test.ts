@@ -72,36 +72,39 @@ describe('failover', () => {
     });
     const stalled = cluster.gateways[1]!;
     try {
-      await client.ready();
-      stalled.proc.kill('SIGSTOP');
-      const big = 'x'.repeat(60_000);
-      const refused = () => lines.find((l) => l.code === 'SB_ERR_LINK_BACKLOG');
-      // The kernel's socket buffers take several MB first; bounded in count (120 MB at most) and time.
-      const deadline = Date.now() + 15_000;
-      for (let i = 0; i < 2000 && !refused() && Date.now() < deadline; i++) {
-        client.sendToAll(big);
-        if (i % 16 === 0) await sleep(5);
+      try {
+        await client.ready();
+        stalled.proc.kill('SIGSTOP');
+        const big = 'x'.repeat(60_000);
+        const refused = () => lines.find((l) => l.code === 'SB_ERR_LINK_BACKLOG');
+        // The kernel's socket buffers take several MB first; bounded in count (120 MB at most) and time.
+        const deadline = Date.now() + 15_000;
+        for (let i = 0; i < 2000 && !refused() && Date.now() < deadline; i++) {
+          client.sendToAll(big);
+          if (i % 16 === 0) await sleep(5);
+        }
+        const line = refused();
+        assert.ok(line, `the link was closed for its backlog: ${JSON.stringify(lines)}`);
+        assert.match(line.msg, /127\.0\.0\.22:2901.*does not read.*maxLinkBacklog/);
+      } finally {
+        stalled.proc.kill('SIGCONT');
       }
-      const line = refused();
-      assert.ok(line, `the link was closed for its backlog: ${JSON.stringify(lines)}`);
-      assert.match(line.msg, /127\.0\.0\.22:2901.*does not read.*maxLinkBacklog/);
+      const connect = await TestClient.connect(cluster.wsUrl(1));
+      clients.push(connect);
+      // Linked again (the reconnect may take a backoff step): the stalled gateway is counted once more.
+      await until(
+        'the stalled gateway counted again',
+        () => client.getAllClientIdCount(),
+        (n) => n >= 1,
+        {
+          intervalMs: 100,
+        },
+      );
+      assert.equal(await client.sendAndCount('sendToClient', connect.clientId, 'back'), 1);
+      await connect.next((d) => d === 'back');
     } finally {
-      stalled.proc.kill('SIGCONT');
+      await client.close();
     }
-    const connect = await TestClient.connect(cluster.wsUrl(1));
-    clients.push(connect);
-    // Linked again (the reconnect may take a backoff step): the stalled gateway is counted once more.
-    await until(
-      'the stalled gateway counted again',
-      () => client.getAllClientIdCount(),
-      (n) => n >= 1,
-      {
-        intervalMs: 100,
-      },
-    );
-    assert.equal(await client.sendAndCount('sendToClient', connect.clientId, 'back'), 1);
-    await connect.next((d) => d === 'back');
-    await client.close();
   });
 
   it('rebinds the clients of a worker killed mid-stream without disconnecting them', async () => {

@@ -19,6 +19,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const RUNS = 10_000;
 const cluster = new Cluster({ host: HOST, gateways: 1, workers: 1, secret: 'fuzz-secret' });
 let api: RoleProcess;
+/** Client sockets the tests open, terminated in after() whatever happened. */
+const openSockets: WebSocket[] = [];
 
 console.log(`fuzz seed ${SEED} (set FUZZ_SEED to replay)`);
 
@@ -145,7 +147,10 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
     await api.ready();
   });
 
-  after(killAll);
+  after(async () => {
+    for (const ws of openSockets) ws.terminate();
+    await killAll();
+  });
 
   it('client WebSocket: random text and binary messages', async () => {
     const inputs = fc.sample(
@@ -160,8 +165,12 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
     const sockets = await Promise.all(
       Array.from({ length: 10 }, () => {
         const ws = new WebSocket(cluster.wsUrl(0));
+        openSockets.push(ws);
         ws.on('error', () => {});
-        return new Promise<WebSocket>((resolve) => ws.once('open', () => resolve(ws)));
+        return new Promise<WebSocket>((resolve, reject) => {
+          ws.once('open', () => resolve(ws));
+          ws.once('close', (code) => reject(new Error(`closed with ${code} before opening`)));
+        });
       }),
     );
     inputs.forEach((input, i) => {
@@ -236,6 +245,7 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
                 path: input.path,
                 agent,
                 headers: { Authorization: input.auth },
+                timeout: 10_000,
               },
               (res) => {
                 statuses.add(res.statusCode ?? 0);
@@ -244,6 +254,7 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
               },
             );
             req.on('error', () => resolve());
+            req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
             req.end(input.method === 'GET' ? undefined : input.body);
           });
         }

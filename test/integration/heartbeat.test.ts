@@ -21,7 +21,10 @@ function open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSo
   const ws = new WebSocket(url, options);
   sockets.push(ws);
   ws.on('error', () => {});
-  return new Promise((resolve) => ws.once('open', () => resolve(ws)));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('close', (code) => reject(new Error(`closed with ${code} before opening`)));
+  });
 }
 const closeCode = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
 

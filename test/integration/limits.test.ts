@@ -22,6 +22,7 @@ function open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSo
   ws.on('error', () => {});
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
+    ws.once('close', (code) => reject(Object.assign(new Error(`closed with ${code} before opening`), { code })));
     ws.once('unexpected-response', (_req, res) =>
       reject(Object.assign(new Error('refused'), { status: res.statusCode })),
     );

@@ -78,7 +78,10 @@ describe('wss:// on the public port', () => {
   it('swaps the certificate on `switchboard reload --tls`; open connections stay', async () => {
     const old = await openWss(fixture('public.crt'));
     useCertificate('public2');
-    const run = spawnSync(process.execPath, [BIN, 'reload', '--tls', '--control', CONTROL], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [BIN, 'reload', '--tls', '--control', CONTROL], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(run.status, 0, run.stderr);
     // The gateway reads the new files when the supervisor passes the reload on: until then, the old one is served.
     await until('the new certificate served', () => openWss(fixture('public2.crt')), Boolean, { intervalMs: 100 });
