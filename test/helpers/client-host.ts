@@ -2,7 +2,7 @@
 // calls as TestClient (next, nothing, call, send), whose sockets live on the other host.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Inbox } from './inbox.ts';
+import { field, Inbox } from './inbox.ts';
 
 const RUNNER = fileURLToPath(new URL('./client-runner.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -93,7 +93,7 @@ export class RemoteClient {
   async call(call: string, args: unknown[] = [], timeoutMs = 5000): Promise<unknown> {
     const id = this.nextCall++;
     this.send({ id, call, args });
-    const reply = (await this.next((m) => (m as { id?: number }).id === id, timeoutMs)) as {
+    const reply = (await this.next((m) => field(m, 'id') === id, timeoutMs)) as {
       result?: unknown;
       error?: string;
     };
@@ -153,7 +153,7 @@ export class ClientHost {
     this.clients.set(client.id, client);
     this.command({ op: 'open', id: client.id, url, ...options });
     await client.opened;
-    client.hello = (await client.next((m) => (m as { type?: string }).type === 'hello')) as Record<string, unknown>;
+    client.hello = (await client.next((m) => field(m, 'type') === 'hello')) as Record<string, unknown>;
     client.clientId = String(client.hello.clientId);
     return client;
   }

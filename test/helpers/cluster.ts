@@ -30,6 +30,11 @@ export class Cluster {
     return `ws://${this.layout.host}:${7272 + gateway}${path}`;
   }
 
+  /** The Prometheus metrics a gateway serves on its public port. */
+  metricsUrl(gateway: number): string {
+    return `http://${this.layout.host}:${7272 + gateway}/metrics`;
+  }
+
   innerAddress(gateway: number): string {
     return `${this.layout.host}:${2900 + gateway}`;
   }
@@ -43,6 +48,8 @@ export class Cluster {
       'register',
       ['register', '--listen', this.registerAddress, ...(this.layout.registerArgs ?? [])],
       this.env,
+      [],
+      { ipc: true },
     );
     return this.register;
   }
@@ -63,6 +70,8 @@ export class Cluster {
         ...(this.layout.gatewayArgs ?? []),
       ],
       this.env,
+      [],
+      { ipc: true },
     );
     this.gateways[i] = gateway;
     return gateway;
@@ -82,21 +91,28 @@ export class Cluster {
         ...(this.layout.workerArgs ?? []),
       ],
       { ...this.env, ...extraEnv },
+      [],
+      { ipc: true },
     );
     this.workers[i] = worker;
     return worker;
   }
 
-  /** A worker is ready when it has links to every gateway. */
-  async workerReady(worker: RoleProcess): Promise<void> {
-    for (let g = 0; g < this.layout.gateways; g++) await worker.waitFor(`connected to gateway ${this.innerAddress(g)}`);
+  /** A worker is ready when it has links to every gateway (its own count, asked over IPC). */
+  async workerReady(worker: RoleProcess, timeoutMs = 20_000): Promise<void> {
+    await worker.untilStats((s) => s.gateways === this.layout.gateways, { timeoutMs });
+  }
+
+  /** Resolves once the register lists `count` gateways (every gateway of the layout by default). */
+  async registerKnows(count = this.layout.gateways, timeoutMs = 20_000): Promise<void> {
+    await this.register.untilStats((s) => s.gateways === count, { timeoutMs });
   }
 
   async start(): Promise<this> {
     this.startRegister();
-    await this.register.waitFor('register listening');
+    await this.register.ready();
     for (let g = 0; g < this.layout.gateways; g++) this.startGateway(g);
-    for (const gateway of this.gateways) await gateway.waitFor('connected to register');
+    await this.registerKnows();
     for (let w = 0; w < this.layout.workers; w++) this.startWorker(w);
     for (const worker of this.workers) await this.workerReady(worker);
     return this;

@@ -1,4 +1,12 @@
 /**
+ * `message[key]` when `message` is an object (parsed JSON), else undefined: for predicates that must not throw on
+ * what else a client may receive (plain text such as a `--ping-data` heartbeat, a Buffer, JSON `null`).
+ */
+export function field(message: unknown, key: string): unknown {
+  return typeof message === 'object' && message !== null ? (message as Record<string, unknown>)[key] : undefined;
+}
+
+/**
  * What a test client has received and not yet taken, and the waits for it: `next` removes the first item
  * passing a test (waiting for it if need be), `nothing` checks none arrives. `view` picks what tests look at
  * in an item (the parsed data of a message, say).

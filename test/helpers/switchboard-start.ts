@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForMetric } from './metrics.ts';
 import { RoleProcess } from './processes.ts';
 
 /**
@@ -32,9 +33,10 @@ export class SwitchboardStart {
     return `http://${this.host}:7272/`;
   }
 
-  /** Resolves once the worker is connected to the gateway: the demo works end to end. */
+  /** Resolves once the gateway has the worker linked (its /metrics says so): the demo works end to end. */
   async ready(timeoutMs = 20_000): Promise<void> {
-    await this.process.waitFor('connected to gateway', timeoutMs, (l) => l.role === 'business');
+    const url = `http://${this.host}:7272/metrics`;
+    await waitForMetric(url, 'switchboard_gateway_workers', (n) => (n ?? 0) >= 1, { waitMs: timeoutMs });
   }
 
   /** The pid of the running gateway child (the latest that logged it was listening). */

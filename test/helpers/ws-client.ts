@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { Inbox } from './inbox.ts';
+import { field, Inbox } from './inbox.ts';
 
 type Incoming = { data: unknown; binary: boolean; raw: Buffer };
 
@@ -45,7 +45,7 @@ export class TestClient {
   static async connect(url: string): Promise<TestClient & { clientId: string }> {
     const client = new TestClient(url);
     await client.opened;
-    const hello = (await client.next((m) => (m as { type?: string }).type === 'hello')) as { clientId: string };
+    const hello = (await client.next((m) => field(m, 'type') === 'hello')) as { clientId: string };
     return Object.assign(client, { clientId: hello.clientId });
   }
 
@@ -63,7 +63,7 @@ export class TestClient {
   async call(call: string, ...args: unknown[]): Promise<unknown> {
     const id = this.nextId++;
     this.ws.send(JSON.stringify({ id, call, args }));
-    const reply = (await this.next((m) => (m as { id?: number }).id === id)) as { result?: unknown; error?: string };
+    const reply = (await this.next((m) => field(m, 'id') === id)) as { result?: unknown; error?: string };
     if (reply.error) throw Object.assign(new Error(`${call} failed: ${reply.error}`), { code: reply.error });
     return reply.result;
   }

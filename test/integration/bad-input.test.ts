@@ -59,10 +59,10 @@ describe('bad input', () => {
 
   it('refuses a worker with the wrong secret, and both sides log why', async () => {
     const intruder = cluster.startWorker(1, { SWITCHBOARD_SECRET: 'wrong-secret' });
-    const refused = await intruder.waitFor('cannot connect to register');
+    const refused = await intruder.waitForCode('SB_ERR_AUTH_FAILED');
     assert.equal(refused.code, 'SB_ERR_AUTH_FAILED');
     assert.match(String(refused.msg), /same --secret/);
-    const logged = await cluster.register.waitFor('closing link', 5000, (l) => l.code === 'SB_ERR_AUTH_FAILED');
+    const logged = await cluster.register.waitForCode('SB_ERR_AUTH_FAILED', 5000);
     assert.ok(logged.peer);
     await intruder.kill();
     await clientStillWorks();
@@ -73,7 +73,7 @@ describe('bad input', () => {
       Link.connect(inner, { secret: 'wrong', log: quiet }, 'worker', 'intruder', () => {}),
       { code: 'SB_ERR_AUTH_FAILED' },
     );
-    await cluster.gateways[0]!.waitFor('closing link', 5000, (l) => l.code === 'SB_ERR_AUTH_FAILED');
+    await cluster.gateways[0]!.waitForCode('SB_ERR_AUTH_FAILED', 5000);
     await clientStillWorks();
   });
 
@@ -81,12 +81,12 @@ describe('bad input', () => {
     const garbage = rawConnection(2900, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
     const huge = rawConnection(1236, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
     await Promise.all([garbage.closed, huge.closed]);
-    await cluster.gateways[0]!.waitFor(
-      'closing link',
-      5000,
+    await cluster.gateways[0]!.waitForLine(
+      'with code SB_ERR_FRAME_TOO_LARGE or SB_ERR_BAD_FRAME',
       (l) => l.code === 'SB_ERR_FRAME_TOO_LARGE' || l.code === 'SB_ERR_BAD_FRAME',
+      5000,
     );
-    await cluster.register.waitFor('closing link', 5000, (l) => l.code === 'SB_ERR_FRAME_TOO_LARGE');
+    await cluster.register.waitForCode('SB_ERR_FRAME_TOO_LARGE', 5000);
     await clientStillWorks();
   });
 
@@ -96,9 +96,14 @@ describe('bad input', () => {
     const link = await Link.connect(inner, { secret: SECRET, log: quiet }, 'client', 'buggy', (l) => {
       l.onClose = () => closed();
     });
-    link.socket.write(encodeFrame({ cmd: Cmd.BindUid, client: 'x', uid: { not: 'a string' } }));
+    // Link.connect makes a plain TCP socket.
+    const socket = link.socket as Socket;
+    sockets.push(socket);
+    // The gateway logs our link by the address it sees us at.
+    const us = `${socket.localAddress}:${socket.localPort}`;
+    socket.write(encodeFrame({ cmd: Cmd.BindUid, client: 'x', uid: { not: 'a string' } }));
     await gone;
-    const logged = await cluster.gateways[0]!.waitFor('closing link to buggy');
+    const logged = await cluster.gateways[0]!.waitForCode('SB_ERR_BAD_FRAME', 10_000, (l) => l.peer === us);
     assert.equal(logged.code, 'SB_ERR_BAD_FRAME');
     assert.match(String(logged.msg), /BindUid: field "uid"/);
     await clientStillWorks();
@@ -114,6 +119,6 @@ describe('bad input', () => {
 
   it('cuts off a connection that never completes the handshake', async () => {
     await silent.closed;
-    await cluster.gateways[0]!.waitFor('closing link', 8000, (l) => l.code === 'SB_ERR_AUTH_TIMEOUT');
+    await cluster.gateways[0]!.waitForCode('SB_ERR_AUTH_TIMEOUT', 8000);
   });
 });

@@ -7,16 +7,28 @@ import { after, before, describe, it } from 'node:test';
 import { SwitchboardClient, type ClientEvents, type ClientOptions } from 'switchboard/client';
 import { WebSocket } from 'ws';
 import { Cluster } from '../helpers/cluster.ts';
+import { field } from '../helpers/inbox.ts';
 import { killAll } from '../helpers/processes.ts';
 
 const DEMO_CHAT = fileURLToPath(new URL('../../business/events.ts', import.meta.url));
 // Gateway 0 is stopped and started again, gateway 1 stays up, gateway 2 sends a text heartbeat every 200 ms.
 const PLAIN = ['--ping-interval', '25000'];
 const HEARTBEAT = ['--ping-interval', '200', '--ping-not-response-limit', '2', '--ping-data', 'hb'];
+const GATEWAY_ARGS = [PLAIN, PLAIN, HEARTBEAT];
 const cluster = new Cluster({ host: '127.0.0.42', gateways: 3, workers: 1, events: DEMO_CHAT });
 const clients: SwitchboardClient[] = [];
 
-type Chat = { type: string; [key: string]: unknown };
+/** Starts gateway `i` with its own flags (a restarted gateway 0 must not get gateway 2's text heartbeat). */
+function startGateway(i: number) {
+  cluster.layout.gatewayArgs = GATEWAY_ARGS[i];
+  return cluster.startGateway(i);
+}
+
+/**
+ * A message event as recorded: its JSON (`m.json()`), which is undefined for text that is not JSON, so
+ * predicates read it with `field`.
+ */
+type Chat = unknown;
 
 /** A SwitchboardClient on `ws`, recording every event, that logs in as `uid` on each open. */
 function chatClient(gateway: number, uid: string, options: ClientOptions = {}) {
@@ -32,18 +44,14 @@ function chatClient(gateway: number, uid: string, options: ClientOptions = {}) {
   }
   client.on('open', () => client.send({ type: 'login', uid }));
 
-  /** Resolves with the first `type` event (past or future) passing `test`, removing it; rejects after `ms`. */
-  async function next<K extends keyof ClientEvents>(
-    type: K,
-    test: (event: K extends 'message' ? Chat : ClientEvents[K]) => boolean = () => true,
-    ms = 5000,
-  ): Promise<K extends 'message' ? Chat : ClientEvents[K]> {
+  /** Resolves with `check()` once it is not undefined, looking again at each event; rejects after `ms`. */
+  async function when<T>(what: string, check: () => T | undefined, ms: number): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const index = seen.findIndex((s) => s.type === type && test(s.event as never));
-      if (index >= 0) return seen.splice(index, 1)[0]!.event as never;
+      const found = check();
+      if (found !== undefined) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${uid}: no ${type} event within ${ms} ms; saw ${JSON.stringify(seen)}`);
+      if (left <= 0) throw new Error(`${uid}: no ${what} within ${ms} ms; saw ${JSON.stringify(seen)}`);
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
@@ -55,22 +63,39 @@ function chatClient(gateway: number, uid: string, options: ClientOptions = {}) {
       });
     }
   }
+
+  /** Resolves with the first `type` event (past or future) passing `test`, removing it; rejects after `ms`. */
+  function next<K extends keyof ClientEvents>(
+    type: K,
+    test: (event: K extends 'message' ? Chat : ClientEvents[K]) => boolean = () => true,
+    ms = 5000,
+  ): Promise<K extends 'message' ? Chat : ClientEvents[K]> {
+    const check = () => {
+      const index = seen.findIndex((s) => s.type === type && test(s.event as never));
+      return index >= 0 ? { event: seen.splice(index, 1)[0]!.event as never } : undefined;
+    };
+    return when(`${type} event`, check, ms).then((found) => found.event);
+  }
+
   const count = (type: keyof ClientEvents, test: (event: any) => boolean = () => true) =>
     seen.filter((s) => s.type === type && test(s.event)).length;
-  return { client, next, count };
+
+  /** Resolves once `n` `type` events passing `test` are recorded (and not taken by `next`); rejects after `ms`. */
+  async function atLeast(type: keyof ClientEvents, test: (event: any) => boolean, n: number, ms = 5000) {
+    await when(`${n} ${type} events`, () => (count(type, test) >= n ? true : undefined), ms);
+  }
+  return { client, next, count, atLeast };
 }
 
-const welcome = (m: Chat) => m.type === 'welcome';
+const typed = (type: string) => (m: Chat) => field(m, 'type') === type;
+const welcome = typed('welcome');
 
 describe('client library against a real gateway', () => {
   before(async () => {
     cluster.startRegister();
-    await cluster.register.waitFor('register listening');
-    for (const [i, args] of [PLAIN, PLAIN, HEARTBEAT].entries()) {
-      cluster.layout.gatewayArgs = args;
-      cluster.startGateway(i);
-    }
-    for (const gateway of cluster.gateways) await gateway.waitFor('connected to register');
+    await cluster.register.ready();
+    for (let i = 0; i < GATEWAY_ARGS.length; i++) startGateway(i);
+    await cluster.registerKnows();
     cluster.startWorker(0);
     await cluster.workerReady(cluster.workers[0]!);
   });
@@ -87,13 +112,13 @@ describe('client library against a real gateway', () => {
     await bob.next('message', welcome);
     assert.equal(alice.client.state, 'open');
     assert.equal(alice.client.send({ type: 'say', to: 'bob', text: 'hi bob' }), true);
-    assert.deepEqual(await bob.next('message', (m) => m.type === 'say'), {
+    assert.deepEqual(await bob.next('message', typed('say')), {
       type: 'say',
       from: 'alice',
       text: 'hi bob',
     });
     bob.client.send('not json');
-    assert.match(String((await bob.next('message', (m) => m.type === 'error')).error), /send JSON/);
+    assert.match(String(field(await bob.next('message', typed('error')), 'error')), /send JSON/);
     alice.client.close();
     bob.client.close();
     assert.equal(alice.client.state, 'closed');
@@ -114,12 +139,12 @@ describe('client library against a real gateway', () => {
     // Attempts fail while no gateway listens; each one is announced.
     await alice.next('reconnect', (e) => e.attempt >= 2, 5000);
 
-    cluster.startGateway(0);
+    startGateway(0);
     assert.deepEqual(await alice.next('open', (e) => e.reconnected, 10_000), { reconnected: true });
     assert.equal(alice.client.queued, 0);
     await alice.next('message', welcome);
     for (const n of [1, 2, 3]) {
-      const said = await bob.next('message', (m) => m.type === 'say', 10_000);
+      const said = await bob.next('message', typed('say'), 10_000);
       assert.deepEqual(said, { type: 'say', from: 'alice', text: `queued ${n}` }, 'in order, after the login');
     }
     alice.client.close();
@@ -135,16 +160,17 @@ describe('client library against a real gateway', () => {
       connectTimeout: 1000,
     });
     await carol.next('message', welcome);
-    await carol.next('message', (m) => m.type === 'who');
-    await carol.next('message', (m) => m.type === 'who');
-    await new Promise((r) => setTimeout(r, 1000));
+    await carol.next('message', typed('who'));
+    await carol.next('message', typed('who'));
+    // Five more heartbeats answered: well past the gateway's limit of 2 unanswered ones.
+    await carol.atLeast('message', typed('who'), 5);
     assert.equal(carol.count('close'), 0, 'the gateway (limit 2 × 200 ms) kept a client that answers');
     assert.equal(
       carol.count('message', (m) => m === 'hb' || m === undefined),
       0,
       'heartbeats are not messages',
     );
-    assert.ok(carol.count('message', (m) => m.type === 'who') >= 3);
+    assert.ok(carol.count('message', typed('who')) >= 3);
 
     const gateway = cluster.gateways[2]!.proc;
     gateway.kill('SIGSTOP');

@@ -5,7 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { GatewayClient } from '../../gateway-api/gateway-client.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { Cluster } from '../helpers/cluster.ts';
+import { field } from '../helpers/inbox.ts';
+import { waitForMetric } from '../helpers/metrics.ts';
 import { killAll } from '../helpers/processes.ts';
+import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
 const cluster = new Cluster({
@@ -23,7 +26,12 @@ const connect = async (gateway: number) => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Reply = { seq: number; worker: number };
-const isReply = (m: unknown) => typeof (m as Reply).seq === 'number';
+const isReply = (m: unknown) => typeof field(m, 'seq') === 'number';
+/** Resolves once gateway `g` routes to worker `name` (`linked`), or no longer does: it saw the link close. */
+const gatewayRoutesTo = (g: number, name: string, linked = true) =>
+  waitForMetric(cluster.metricsUrl(g), 'switchboard_gateway_events_routed_total', (n) => (n !== undefined) === linked, {
+    labels: { worker: name },
+  });
 
 /** Drains the seq replies a client has received so far. */
 function replies(client: TestClient): Reply[] {
@@ -64,30 +72,39 @@ describe('failover', () => {
     });
     const stalled = cluster.gateways[1]!;
     try {
-      await client.ready();
-      stalled.proc.kill('SIGSTOP');
-      const big = 'x'.repeat(60_000);
-      const refused = () => lines.find((l) => l.code === 'SB_ERR_LINK_BACKLOG');
-      // The kernel's socket buffers take several MB first; bounded in count (120 MB at most) and time.
-      const deadline = Date.now() + 15_000;
-      for (let i = 0; i < 2000 && !refused() && Date.now() < deadline; i++) {
-        client.sendToAll(big);
-        if (i % 16 === 0) await sleep(5);
+      try {
+        await client.ready();
+        stalled.proc.kill('SIGSTOP');
+        const big = 'x'.repeat(60_000);
+        const refused = () => lines.find((l) => l.code === 'SB_ERR_LINK_BACKLOG');
+        // The kernel's socket buffers take several MB first; bounded in count (120 MB at most) and time.
+        const deadline = Date.now() + 15_000;
+        for (let i = 0; i < 2000 && !refused() && Date.now() < deadline; i++) {
+          client.sendToAll(big);
+          if (i % 16 === 0) await sleep(5);
+        }
+        const line = refused();
+        assert.ok(line, `the link was closed for its backlog: ${JSON.stringify(lines)}`);
+        assert.match(line.msg, /127\.0\.0\.22:2901.*does not read.*maxLinkBacklog/);
+      } finally {
+        stalled.proc.kill('SIGCONT');
       }
-      const line = refused();
-      assert.ok(line, `the link was closed for its backlog: ${JSON.stringify(lines)}`);
-      assert.match(line.msg, /127\.0\.0\.22:2901.*does not read.*maxLinkBacklog/);
+      const connect = await TestClient.connect(cluster.wsUrl(1));
+      clients.push(connect);
+      // Linked again (the reconnect may take a backoff step): the stalled gateway is counted once more.
+      await until(
+        'the stalled gateway counted again',
+        () => client.getAllClientIdCount(),
+        (n) => n >= 1,
+        {
+          intervalMs: 100,
+        },
+      );
+      assert.equal(await client.sendAndCount('sendToClient', connect.clientId, 'back'), 1);
+      await connect.next((d) => d === 'back');
     } finally {
-      stalled.proc.kill('SIGCONT');
+      await client.close();
     }
-    const connect = await TestClient.connect(cluster.wsUrl(1));
-    clients.push(connect);
-    // Linked again (the reconnect may take a backoff step): the stalled gateway is counted once more.
-    const deadline = Date.now() + 10_000;
-    while ((await client.getAllClientIdCount().catch(() => -1)) < 1 && Date.now() < deadline) await sleep(100);
-    assert.equal(await client.sendAndCount('sendToClient', connect.clientId, 'back'), 1);
-    await connect.next((d) => d === 'back');
-    await client.close();
   });
 
   it('rebinds the clients of a worker killed mid-stream without disconnecting them', async () => {
@@ -105,7 +122,7 @@ describe('failover', () => {
       if (seq % 4 === 0) await sleep(2);
     }
     assert.ok(killed);
-    for (const s of streamers) await s.next((m) => (m as Reply).seq === total - 1, 10_000);
+    for (const s of streamers) await s.next((m) => field(m, 'seq') === total - 1, 10_000);
     for (const s of streamers) {
       assert.equal(s.closeCode, null, 'client stayed connected');
       const seqs = [...replies(s).map((r) => r.seq), total - 1];
@@ -119,11 +136,13 @@ describe('failover', () => {
 
   it('holds events while no worker is connected, then delivers them in order', async () => {
     const client = await connect(1);
+    await gatewayRoutesTo(1, 'w1');
     await cluster.workers[1]!.kill('SIGKILL');
     // Until the gateway sees the link close, an event may still go to the dead worker and be lost.
-    await cluster.gateways[1]!.waitFor('worker w1 disconnected');
+    await gatewayRoutesTo(1, 'w1', false);
     for (let seq = 0; seq < 20; seq++) client.send({ seq });
-    await sleep(300);
+    // The gateway holds all 20 (no worker to take them).
+    await waitForMetric(cluster.metricsUrl(1), 'switchboard_gateway_queued_events', (n) => n === 20);
     assert.equal(client.closeCode, null);
     assert.equal(replies(client).length, 0);
     const worker = cluster.startWorker(2);
@@ -143,16 +162,14 @@ describe('failover', () => {
     assert.equal(await x.call('getAllUidCount'), 1);
 
     cluster.startRegister();
-    for (const gateway of cluster.gateways) {
-      await gateway.waitFor('connected to register', 10_000, () => true);
-    }
-    await cluster.register.waitFor('gateway 127.0.0.22:2901 joined');
-    await cluster.register.waitFor('gateway 127.0.0.22:2900 joined');
+    // Both gateways have linked to the new register and announced themselves.
+    await cluster.registerKnows(2);
     // A worker started now learns both gateways from the new register.
     const fresh = cluster.startWorker(3);
     await cluster.workerReady(fresh);
+    await gatewayRoutesTo(0, 'w2');
     await cluster.workers[2]!.kill('SIGKILL');
-    await cluster.gateways[0]!.waitFor('worker w2 disconnected');
+    await gatewayRoutesTo(0, 'w2', false);
     await x.call('sendToUid', 'y', 'after-register-restart');
     await y.next((d) => d === 'after-register-restart');
     assert.equal(x.closeCode, null);

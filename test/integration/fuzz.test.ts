@@ -19,6 +19,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const RUNS = 10_000;
 const cluster = new Cluster({ host: HOST, gateways: 1, workers: 1, secret: 'fuzz-secret' });
 let api: RoleProcess;
+/** Client sockets the tests open, terminated in after() whatever happened. */
+const openSockets: WebSocket[] = [];
 
 console.log(`fuzz seed ${SEED} (set FUZZ_SEED to replay)`);
 
@@ -100,6 +102,26 @@ async function blast(port: number, inputs: Buffer[], parallel = 64, authenticate
   );
 }
 
+/**
+ * Resolves once the gateway has read everything sent on `ws`: it answers a ping only after the messages before
+ * it (or it has closed the connection). Rejects after `timeoutMs`.
+ */
+function readEverything(ws: WebSocket, timeoutMs = 10_000): Promise<void> {
+  if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      ws.off('pong', done);
+      ws.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(() => reject(new Error(`no pong within ${timeoutMs} ms`)), timeoutMs);
+    ws.once('pong', done);
+    ws.once('close', done);
+    ws.ping();
+  });
+}
+
 async function everyoneAlive(): Promise<void> {
   for (const p of [cluster.register, ...cluster.gateways, ...cluster.workers, api]) {
     assert.equal(p.proc.exitCode, null, `${p.name} is alive`);
@@ -115,14 +137,20 @@ async function everyoneAlive(): Promise<void> {
 describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
   before(async () => {
     await cluster.start();
-    api = new RoleProcess('api', ['api', '--listen', `${HOST}:8080`, '--register', cluster.registerAddress], {
-      SWITCHBOARD_SECRET: 'fuzz-secret',
-      SWITCHBOARD_API_TOKEN: 't',
-    });
-    await api.waitFor('HTTP API listening');
+    api = new RoleProcess(
+      'api',
+      ['api', '--listen', `${HOST}:8080`, '--register', cluster.registerAddress],
+      { SWITCHBOARD_SECRET: 'fuzz-secret', SWITCHBOARD_API_TOKEN: 't' },
+      [],
+      { ipc: true },
+    );
+    await api.ready();
   });
 
-  after(killAll);
+  after(async () => {
+    for (const ws of openSockets) ws.terminate();
+    await killAll();
+  });
 
   it('client WebSocket: random text and binary messages', async () => {
     const inputs = fc.sample(
@@ -137,15 +165,19 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
     const sockets = await Promise.all(
       Array.from({ length: 10 }, () => {
         const ws = new WebSocket(cluster.wsUrl(0));
+        openSockets.push(ws);
         ws.on('error', () => {});
-        return new Promise<WebSocket>((resolve) => ws.once('open', () => resolve(ws)));
+        return new Promise<WebSocket>((resolve, reject) => {
+          ws.once('open', () => resolve(ws));
+          ws.once('close', (code) => reject(new Error(`closed with ${code} before opening`)));
+        });
       }),
     );
     inputs.forEach((input, i) => {
       const ws = sockets[i % sockets.length]!;
       if (ws.readyState === WebSocket.OPEN) ws.send(input);
     });
-    await new Promise((r) => setTimeout(r, 1000));
+    await Promise.all(sockets.map((ws) => readEverything(ws)));
     for (const ws of sockets) ws.terminate();
     await everyoneAlive();
   });
@@ -213,6 +245,7 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
                 path: input.path,
                 agent,
                 headers: { Authorization: input.auth },
+                timeout: 10_000,
               },
               (res) => {
                 statuses.add(res.statusCode ?? 0);
@@ -221,6 +254,7 @@ describe(`fuzzing every listener (${RUNS} inputs each)`, () => {
               },
             );
             req.on('error', () => resolve());
+            req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
             req.end(input.method === 'GET' ? undefined : input.body);
           });
         }

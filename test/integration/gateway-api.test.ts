@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeClientId } from '../../shared/client-id.ts';
 import { Cluster } from '../helpers/cluster.ts';
+import { field } from '../helpers/inbox.ts';
 import { killAll } from '../helpers/processes.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
@@ -134,7 +135,7 @@ describe('Gateway API across two gateways and two workers', () => {
     await c.call('updateSession', a1.clientId, { y: 2 });
     assert.deepEqual(await b.call('getSession', a1.clientId), { x: 1, y: 2 });
     a1.send({ op: 'ctx', id: 'ctx' });
-    const seen = (await a1.next((m) => (m as { id?: string }).id === 'ctx')) as { result: Record<string, unknown> };
+    const seen = (await a1.next((m) => field(m, 'id') === 'ctx')) as { result: Record<string, unknown> };
     assert.deepEqual(seen.result, { uid: 'u-a', session: { x: 1, y: 2 }, clientId: a1.clientId });
   });
 
@@ -154,7 +155,7 @@ describe('Gateway API across two gateways and two workers', () => {
     const n = 200;
     for (let seq = 0; seq < n; seq++) d.send({ seq });
     for (let seq = 0; seq < n; seq++) {
-      const reply = (await d.next((m) => (m as { seq?: number }).seq !== undefined)) as Record<string, unknown>;
+      const reply = (await d.next((m) => field(m, 'seq') !== undefined)) as Record<string, unknown>;
       assert.deepEqual(
         { seq: reply.seq, count: reply.count, last: reply.last },
         {
@@ -171,7 +172,7 @@ describe('Gateway API across two gateways and two workers', () => {
     const pids = new Set<unknown>();
     for (const x of more) {
       x.send({ seq: 0 });
-      pids.add(((await x.next((m) => (m as { seq?: number }).seq === 0)) as { worker: unknown }).worker);
+      pids.add(((await x.next((m) => field(m, 'seq') === 0)) as { worker: unknown }).worker);
     }
     assert.equal(pids.size, 2, 'both workers took clients');
   });
@@ -188,8 +189,15 @@ describe('Gateway API across two gateways and two workers', () => {
 
   it('logs a throwing handler with the client id and goes on', async () => {
     c.send({ op: 'throw' });
+    // The error line names the client and the event (its fields, not its wording).
     const failed = await Promise.race(
-      cluster.workers.map((w) => w.waitFor('threw for client', 5000, (l) => l.client === c.clientId)),
+      cluster.workers.map((w) =>
+        w.waitForLine(
+          `about ${c.clientId}'s message handler`,
+          (l) => l.level === 'error' && l.client === c.clientId && l.event === 'message',
+          5000,
+        ),
+      ),
     );
     assert.match(String(failed.error), /on purpose/);
     assert.equal(await c.call('isOnline', '$self'), true);
@@ -222,7 +230,7 @@ describe('Gateway API across two gateways and two workers', () => {
     await h.call('bindUid', '$self', 'u-h');
     await h.call('setSession', '$self', { notifyOnClose: 'u-b' });
     h.close();
-    const note = (await b.next((m) => (m as { closed?: string }).closed === h.clientId)) as Record<string, unknown>;
+    const note = (await b.next((m) => field(m, 'closed') === h.clientId)) as Record<string, unknown>;
     assert.deepEqual(note, { closed: h.clientId, uid: 'u-h', session: { notifyOnClose: 'u-b' } });
     assert.equal(await c.call('isUidOnline', 'u-h'), false);
   });

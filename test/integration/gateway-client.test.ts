@@ -118,7 +118,7 @@ describe('GatewayClient', () => {
       await client.close();
     }
     cluster.startRegister();
-    await cluster.register.waitFor('register listening');
+    await cluster.register.ready();
   });
 
   it('rejects with SB_ERR_NO_GATEWAY saying what is missing when no gateway is known', async () => {

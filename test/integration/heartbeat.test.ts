@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { Cluster } from '../helpers/cluster.ts';
+import { waitForMetric } from '../helpers/metrics.ts';
 import { killAll } from '../helpers/processes.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
@@ -20,14 +21,17 @@ function open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSo
   const ws = new WebSocket(url, options);
   sockets.push(ws);
   ws.on('error', () => {});
-  return new Promise((resolve) => ws.once('open', () => resolve(ws)));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('close', (code) => reject(new Error(`closed with ${code} before opening`)));
+  });
 }
 const closeCode = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
 
 describe('client heartbeat', () => {
   before(async () => {
     cluster.startRegister();
-    await cluster.register.waitFor('register listening');
+    await cluster.register.ready();
     cluster.startGateway(0);
     cluster.layout.gatewayArgs = ['--ping-interval', '150', '--ping-not-response-limit', '2', '--ping-data', 'hb'];
     cluster.startGateway(1);
@@ -47,7 +51,8 @@ describe('client heartbeat', () => {
     const started = Date.now();
     await closeCode(deaf);
     assert.ok(Date.now() - started >= 250, 'not before two heartbeats went unanswered');
-    await cluster.gateways[0]!.waitFor('missed 2 heartbeats');
+    // The gateway holds only the healthy client now.
+    await waitForMetric(cluster.metricsUrl(0), 'switchboard_gateway_connections', (n) => n === 1);
     assert.equal(await healthy.call('isOnline', '$self'), true);
     healthy.close();
   });
@@ -63,7 +68,8 @@ describe('client heartbeat', () => {
     });
     await answering.next((d) => d === 'hb');
     await silentClosed;
-    await new Promise((r) => setTimeout(r, 600));
+    // Four more heartbeats answered: twice the limit of 2 unanswered ones.
+    for (let i = 0; i < 4; i++) await answering.next((d) => d === 'hb');
     assert.equal(answering.closeCode, null, 'a client that answers stays connected');
     answering.close();
   });

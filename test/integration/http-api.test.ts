@@ -32,8 +32,10 @@ describe('HTTP push API', () => {
       'api',
       ['api', '--listen', `${HOST}:8080`, '--register', cluster.registerAddress, '--max-body', '2048'],
       { SWITCHBOARD_SECRET: 'api-secret', SWITCHBOARD_API_TOKEN: TOKEN },
+      [],
+      { ipc: true },
     );
-    await server.waitFor('HTTP API listening');
+    await server.ready();
     a = await TestClient.connect(cluster.wsUrl(0));
     b = await TestClient.connect(cluster.wsUrl(1));
     clients.push(a, b);

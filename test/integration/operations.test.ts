@@ -2,10 +2,13 @@
 // a worker killed with SIGKILL, status, /metrics and stop.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { field } from '../helpers/inbox.ts';
+import { waitForMetric } from '../helpers/metrics.ts';
 import { BIN, FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
+import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
 const HOST = '127.0.0.29';
@@ -13,7 +16,7 @@ const CONTROL = join(tmpdir(), `sb-ops-test-${process.pid}.sock`);
 const clients: TestClient[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Reply = { seq: number; count: number; worker: number };
-const isReply = (m: unknown) => typeof (m as Reply).seq === 'number';
+const isReply = (m: unknown) => typeof field(m, 'seq') === 'number';
 
 /**
  * Runs a control command (status/reload/stop) the way a user would, from another process. Asynchronously, so
@@ -51,19 +54,11 @@ describe('operations', () => {
       ...['--gateways', '2', '--workers', '2', '--events', `${FIXTURES}api-app.ts`],
       ...['--metrics-listen', `${HOST}:9400`, '--control', CONTROL],
     ]);
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const up = await fetch(`http://${HOST}:9500/metrics`).then(
-        (r) => r.text(),
-        () => '',
-      );
-      const linked = /switchboard_worker_gateways_linked 2/.test(up);
-      const second = await fetch(`http://${HOST}:9501/metrics`).then(
-        (r) => r.text(),
-        () => '',
-      );
-      if (linked && /switchboard_worker_gateways_linked 2/.test(second)) break;
-      await sleep(200);
+    // Up when both workers are linked to both gateways.
+    for (const port of [9500, 9501]) {
+      await waitForMetric(`http://${HOST}:${port}/metrics`, 'switchboard_worker_gateways_linked', (n) => n === 2, {
+        waitMs: 20_000,
+      });
     }
   });
 
@@ -86,20 +81,20 @@ describe('operations', () => {
     })();
     const pidsBefore = (await status()).filter((p) => p.role === 'business').map((p) => p.pid);
     for (let i = 0; i < 3; i++) assert.match(await control('reload'), /2 business worker\(s\) replaced/);
-    await sleep(200);
+    // The stream goes on for a few more rounds after the last reload (it stops by itself at 2000).
+    const last = Math.min(sent + 20, 2000);
+    await until(
+      'more rounds sent',
+      () => sent,
+      (n) => n >= last,
+    );
     sending = false;
     await stream;
     const pidsAfter = (await status()).filter((p) => p.role === 'business').map((p) => p.pid);
-    console.log(
-      'DBG',
-      JSON.stringify(
-        start.lines.filter((l) => /unfinished|draining|stopping|threw/.test(String(l.msg))).map((l) => [l.role, l.msg]),
-      ),
-    );
     assert.equal(pidsAfter.filter((pid) => pidsBefore.includes(pid)).length, 0, 'every worker was replaced');
 
     for (const s of streamers) {
-      await s.next((m) => (m as Reply).seq === sent - 1, 15_000);
+      await s.next((m) => field(m, 'seq') === sent - 1, 15_000);
       assert.equal(s.closeCode, null, 'no client was disconnected');
       const replies = s.received.filter((m) => isReply(m.data)).map((m) => m.data as Reply);
       replies.push({ seq: sent - 1, count: sent, worker: 0 });
@@ -113,23 +108,33 @@ describe('operations', () => {
     const client = await TestClient.connect(`ws://${HOST}:7272`);
     clients.push(client);
     const victims = (await status()).filter((p) => p.role === 'business');
+    /** Resolves once both gateways route to the victim (`linked`), or no longer do: they saw its link close. */
+    const routedToVictim = async (linked: boolean) => {
+      for (const port of [9400, 9401]) {
+        const url = `http://${HOST}:${port}/metrics`;
+        const labels = { worker: `${victims[0]!.pid}@${hostname()}` };
+        await waitForMetric(url, 'switchboard_gateway_events_routed_total', (n) => (n !== undefined) === linked, {
+          labels,
+        });
+      }
+    };
+    await routedToVictim(true);
     for (let seq = 0; seq < 50; seq++) {
       client.send({ seq });
       if (seq === 20) process.kill(victims[0]!.pid, 'SIGKILL');
       await sleep(5);
     }
-    await start.waitFor('business exited (SIGKILL)');
+    await routedToVictim(false);
     client.send({ seq: 50 });
-    await client.next((m) => (m as Reply).seq === 50, 10_000);
+    await client.next((m) => field(m, 'seq') === 50, 10_000);
     assert.equal(client.closeCode, null);
-    const deadline = Date.now() + 15_000;
-    let replaced = false;
-    while (!replaced && Date.now() < deadline) {
-      const pids = (await status()).filter((p) => p.role === 'business').map((p) => p.pid);
-      replaced = pids.every((pid) => pid !== null && pid !== victims[0]!.pid);
-      if (!replaced) await sleep(200);
-    }
-    assert.ok(replaced, 'the supervisor started a new worker');
+    const businessPids = async () => (await status()).filter((p) => p.role === 'business').map((p) => p.pid);
+    const isReplaced = (pids: unknown[]) => pids.every((pid) => pid !== null && pid !== victims[0]!.pid);
+    const pids = await until('the worker replaced', businessPids, isReplaced, {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    }).catch(() => [victims[0]!.pid]);
+    assert.ok(isReplaced(pids), 'the supervisor started a new worker');
   });
 
   it('prints status per process, as a table and as JSON', async () => {

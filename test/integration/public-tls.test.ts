@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { waitForMetric } from '../helpers/metrics.ts';
 import { BIN, FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
+import { until } from '../helpers/wait.ts';
 
 const HOST = '127.0.0.38';
 const dir = mkdtempSync(join(tmpdir(), 'sb-wss-'));
@@ -32,16 +34,19 @@ function openWss(ca: Buffer): Promise<WebSocket> {
 }
 
 describe('wss:// on the public port', () => {
-  let start: RoleProcess;
-
   before(async () => {
     useCertificate('public');
-    start = new RoleProcess('start', [
+    // Stopped by killAll() in after().
+    new RoleProcess('start', [
       'start',
       ...['--listen', `${HOST}:7272`, '--register-listen', `${HOST}:1236`, '--lan-ip', HOST],
       ...['--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--control', CONTROL],
     ]);
-    await start.waitFor('connected to gateway', 20_000, (l) => l.role === 'business');
+    // Up when the gateway has the worker linked.
+    await waitForMetric(`https://${HOST}:7272/metrics`, 'switchboard_gateway_workers', (n) => (n ?? 0) >= 1, {
+      ca: fixture('public.crt'),
+      waitMs: 20_000,
+    });
   });
 
   after(async () => {
@@ -72,9 +77,13 @@ describe('wss:// on the public port', () => {
   it('swaps the certificate on `switchboard reload --tls`; open connections stay', async () => {
     const old = await openWss(fixture('public.crt'));
     useCertificate('public2');
-    const run = spawnSync(process.execPath, [BIN, 'reload', '--tls', '--control', CONTROL], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [BIN, 'reload', '--tls', '--control', CONTROL], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(run.status, 0, run.stderr);
-    await start.waitFor('reloaded the TLS certificate');
+    // The gateway reads the new files when the supervisor passes the reload on: until then, the old one is served.
+    await until('the new certificate served', () => openWss(fixture('public2.crt')), Boolean, { intervalMs: 100 });
     await openWss(fixture('public2.crt'));
     await assert.rejects(openWss(fixture('public.crt')));
     assert.equal(old.readyState, WebSocket.OPEN);

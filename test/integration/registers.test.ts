@@ -9,8 +9,11 @@ const env = { SWITCHBOARD_SECRET: 'registers-secret' };
 const registers = `${HOST}:1236,${HOST}:1237`;
 const clients: TestClient[] = [];
 
+const ipc = { ipc: true };
 const worker = (name: string) =>
-  new RoleProcess(name, ['business', '--events', `${FIXTURES}api-app.ts`, '--register', registers], env);
+  new RoleProcess(name, ['business', '--events', `${FIXTURES}api-app.ts`, '--register', registers], env, [], ipc);
+/** Resolves once `worker` has a link to the gateway (its own count, over IPC). */
+const linked = (worker: RoleProcess) => worker.untilStats((s) => s.gateways === 1, { timeoutMs: 20_000 });
 
 describe('several registers', () => {
   after(async () => {
@@ -19,23 +22,23 @@ describe('several registers', () => {
   });
 
   it('keeps finding gateways through the registers that are left', async () => {
-    const first = new RoleProcess('register-a', ['register', '--listen', `${HOST}:1236`], env);
-    const second = new RoleProcess('register-b', ['register', '--listen', `${HOST}:1237`], env);
-    await Promise.all([first.waitFor('register listening'), second.waitFor('register listening')]);
+    const first = new RoleProcess('register-a', ['register', '--listen', `${HOST}:1236`], env, [], ipc);
+    const second = new RoleProcess('register-b', ['register', '--listen', `${HOST}:1237`], env, [], ipc);
+    await Promise.all([first.ready(), second.ready()]);
     const gateway = new RoleProcess(
       'gateway',
       ['gateway', '--listen', `${HOST}:7272`, '--lan-ip', HOST, '--register', registers],
       env,
     );
-    await first.waitFor('joined');
-    await second.waitFor('joined');
+    // The gateway announced itself to both registers.
+    await Promise.all([first.untilStats((s) => s.gateways === 1), second.untilStats((s) => s.gateways === 1)]);
     const w1 = worker('w1');
-    await w1.waitFor('connected to gateway');
+    await linked(w1);
 
     await first.kill('SIGKILL');
     await w1.kill('SIGKILL');
     const w2 = worker('w2');
-    await w2.waitFor(`connected to gateway ${HOST}:2900`);
+    await linked(w2);
     const client = await TestClient.connect(`ws://${HOST}:7272`);
     clients.push(client);
     assert.equal(await client.call('getAllClientIdCount'), 1);

@@ -7,7 +7,9 @@ import { GatewayClient } from '../../gateway-api/gateway-client.ts';
 import type { GatewayDirectory } from '../../gateway-api/gateway-directory.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { Cluster } from '../helpers/cluster.ts';
+import { metricValue, scrape } from '../helpers/metrics.ts';
 import { killAll } from '../helpers/processes.ts';
+import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
 const HOST = '127.0.0.37';
@@ -36,8 +38,9 @@ const gatewayClient = async (routing: 'directory' | 'all') => {
 async function sendCommands(): Promise<number[]> {
   return Promise.all(
     cluster.gateways.map(async (_, g) => {
-      const text = await (await fetch(cluster.wsUrl(g, '/metrics').replace('ws:', 'http:'))).text();
-      return Number(/^switchboard_gateway_send_commands_total (\d+)/m.exec(text)![1]);
+      const sent = metricValue(await scrape(cluster.metricsUrl(g)), 'switchboard_gateway_send_commands_total');
+      assert.ok(sent !== undefined, `gateway ${g} counts send commands`);
+      return sent;
     }),
   );
 }
@@ -131,8 +134,10 @@ describe('routing', () => {
     } finally {
       clearInterval(keepDown);
     }
-    const deadline = Date.now() + 5000;
-    while (!directory.link(gateway) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until('the link to gateway 1 back', () => directory.link(gateway), Boolean, {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
     await direct.getAllClientIdCount();
     assert.equal(await direct.sendAndCount('sendToUid', 'bound-while-away', 'welcome back'), 1);
     await member.next((d) => d === 'welcome back');
