@@ -113,12 +113,14 @@ command(
 ).action(async (opts) => {
   const log = logger('supervisor', opts.logLevel);
   const supervisor = new Supervisor(startProcesses(opts), { secret: opts.secret, apiToken: opts.apiToken }, log);
+  let started: boolean;
   try {
-    await supervisor.start(opts.control);
+    started = await supervisor.start(opts.control);
   } catch (err) {
     process.stderr.write(`switchboard start: ${(err as Error).message}\n`);
     process.exit(1);
   }
+  if (!started) return;
   log.info(
     `switchboard started: clients connect to ws://${opts.listen}` +
       (servesDemoPage(opts) ? `, the demo chat is on http://${opts.listen}/` : '') +

@@ -103,8 +103,9 @@ export class Supervisor {
    * Starts every process, and the control socket when `controlPath` is given, and resolves once every process
    * says it is up. A process that exits or stays silent before then fails the start: everything started is
    * stopped and the promise rejects (the child has printed its own error). Later crashes are restarted.
+   * Resolves with false when a stop came first (SIGTERM, `switchboard stop`) and not every process came up.
    */
-  async start(controlPath?: string): Promise<void> {
+  async start(controlPath?: string): Promise<boolean> {
     if (controlPath) this.control = await listenControl(controlPath, (req) => this.handle(req));
     const stop = () => void this.stop().then(() => process.exit(0));
     process.once('SIGINT', stop);
@@ -114,6 +115,8 @@ export class Supervisor {
       return this.whenReady(worker, STARTUP_TIMEOUT_MS).then(
         () => this.onProbation.delete(worker),
         (err: Error) => {
+          // Stopped (SIGTERM, `switchboard stop`) while starting: not a failure of the child.
+          if (this.stopping) return;
           throw new Error(`${slot.role} ${slot.index} did not start: ${err.message}`);
         },
       );
@@ -124,6 +127,7 @@ export class Supervisor {
       await this.stop();
       throw err;
     }
+    return !this.stopping;
   }
 
   private async handle(request: ControlRequest): Promise<ControlAnswer> {
