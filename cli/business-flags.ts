@@ -1,5 +1,4 @@
 import { DEFAULT_SLOW_HANDLER_MS, type BusinessWorkerOptions } from '../business/worker-options.ts';
-import { DEFAULT_QUERY_TIMEOUT } from '../gateway-api/gateway-api-options.ts';
 import type { Logger } from '../shared/logger.ts';
 import {
   copiesControlFlag,
@@ -11,6 +10,7 @@ import {
   metricsFlag,
   registerFlag,
   routingFlag,
+  queryTimeoutFlag,
   secretFlag,
 } from './common-flags.ts';
 import { EVENTS_FLAG_HELP, findEventsModule } from './events-module.ts';
@@ -30,13 +30,7 @@ export const businessFlags: Flag<BusinessWorkerOptions>[] = [
   registerFlag,
   secretFlag,
   { flags: '--name <name>', description: 'how this worker appears in gateway logs (default: PID@HOST)', field: 'name' },
-  {
-    flags: '--query-timeout <ms>',
-    description: 'ms a query waits for each gateway',
-    parse: integer,
-    default: DEFAULT_QUERY_TIMEOUT,
-    field: 'queryTimeout',
-  },
+  queryTimeoutFlag,
   routingFlag,
   {
     flags: '--slow-handler <ms>',

@@ -1,4 +1,4 @@
-import { DEFAULT_ROUTING, ROUTINGS, type Routing } from '../gateway-api/gateway-api-options.ts';
+import { DEFAULT_QUERY_TIMEOUT, DEFAULT_ROUTING, ROUTINGS, type Routing } from '../gateway-api/gateway-api-options.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../shared/codec.ts';
 import { DEFAULT_MAX_LINK_BACKLOG } from '../shared/frame-writer.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
@@ -41,6 +41,14 @@ export const routingFlag: Flag<{ routing?: Routing }> = {
   choices: ROUTINGS,
   default: DEFAULT_ROUTING,
   field: 'routing',
+};
+
+export const queryTimeoutFlag: Flag<{ queryTimeout?: number }> = {
+  flags: '--query-timeout <ms>',
+  description: 'ms a query waits for each gateway',
+  parse: integer,
+  default: DEFAULT_QUERY_TIMEOUT,
+  field: 'queryTimeout',
 };
 
 export const logLevelFlag: Flag = {

@@ -108,7 +108,7 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
   });
 
   /** `switchboard start` of the installed package in the app folder, as the README says to run it. */
-  async function startApp(extra: string[]): Promise<RoleProcess> {
+  async function startApp(extra: string[], cwd = app): Promise<RoleProcess> {
     const start = new RoleProcess(
       'start',
       [
@@ -118,7 +118,7 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
       ],
       {},
       [],
-      { program: join(app, 'node_modules', 'switchboard', 'dist', 'cli', 'main.js'), cwd: app },
+      { program: join(app, 'node_modules', 'switchboard', 'dist', 'cli', 'main.js'), cwd },
     );
     const exitedEarly = start.exited.then((code) => {
       throw new Error(`switchboard start exited with ${code} before it started:\n${start.dump()}`);
@@ -166,6 +166,25 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
       await start.kill('SIGTERM');
     }
     assert.equal(await start.exited, 0);
+  });
+
+  it('runs the bundled demo chat, and serves its page, in a folder with no events module', async () => {
+    const start = await startApp([], work);
+    try {
+      const page = await fetch(`http://${HOST}:7272/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<html/i);
+      const client = new TestClient(`ws://${HOST}:7272`);
+      try {
+        await client.next((m) => (m as { type?: string }).type === 'hello');
+        client.send({ type: 'login', uid: 'carol' });
+        await client.next((m) => (m as { type?: string }).type === 'welcome');
+      } finally {
+        client.close();
+      }
+    } finally {
+      await start.kill('SIGTERM');
+    }
   });
 
   it('runs a plain JavaScript events module the same way', async () => {
