@@ -18,9 +18,13 @@ const is = (value: unknown) => (data: unknown) => data === value;
 function runScript(
   args: Record<string, string>,
 ): Promise<{ code: number | null; out: Record<string, unknown>; err: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', `${FIXTURES}push-script.ts`, JSON.stringify(args)], {
-    env: { ...process.env, SWITCHBOARD_SECRET: 'client-secret' },
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=switchboard-source', '--import', 'tsx', `${FIXTURES}push-script.ts`, JSON.stringify(args)],
+    {
+      env: { ...process.env, SWITCHBOARD_SECRET: 'client-secret' },
+    },
+  );
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (c) => (stdout += c));
