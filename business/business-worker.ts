@@ -1,4 +1,4 @@
-import { Cmd } from '../shared/commands.ts';
+import { Cmd, MAX_NESTING, nestsAtMost } from '../shared/commands.ts';
 import type { Link } from '../shared/link.ts';
 import { runtime, sessionSnapshot, type Context, type EventScope } from './context.ts';
 import { loadEventHandlers, type EventHandlers, type WorkerInfo } from './event-handlers.ts';
@@ -200,6 +200,13 @@ export class BusinessWorker {
       snapshot = sessionSnapshot(session);
     } catch (error) {
       this.options.log.error(`ctx.session of client ${ctx.clientId} cannot be serialised; change ignored`, { error });
+      return;
+    }
+    // A gateway refuses such a frame as bad and would close this worker's link.
+    if (!nestsAtMost(session)) {
+      this.options.log.error(
+        `ctx.session of client ${ctx.clientId} nests deeper than ${MAX_NESTING} levels; change ignored`,
+      );
       return;
     }
     // The JSON round trip sends exactly what a later getSession will return.

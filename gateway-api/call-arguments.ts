@@ -1,5 +1,5 @@
 import { gatewayOf } from '../shared/client-id.ts';
-import { MAX_NAME_LENGTH, type Payload, type SessionData } from '../shared/commands.ts';
+import { MAX_NAME_LENGTH, MAX_NESTING, nestsAtMost, type Payload, type SessionData } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 
 // The Gateway API's argument checks: its callers are plain JavaScript too (and the HTTP API passes JSON on),
@@ -54,5 +54,7 @@ function isSessionData(value: unknown): value is SessionData {
 /** A session object; SB_ERR_INVALID_ARGUMENT for anything else. */
 export function session(call: string, value: unknown): SessionData {
   if (!isSessionData(value)) invalid(call, 'session must be an object');
+  // A gateway refuses deeper ones as a bad frame, closing the link they came on.
+  if (!nestsAtMost(value)) invalid(call, `session must not nest deeper than ${MAX_NESTING} levels`);
   return value;
 }

@@ -158,6 +158,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
+/**
+ * @default 64: how deeply maps and arrays may nest inside a map field (a session, a request, query arguments).
+ * Deeper values decode, but encoding them again (to send a session with the next event) would overflow the
+ * stack, so they are refused on arrival as a bad frame.
+ */
+export const MAX_NESTING = 64;
+
+/** Whether `value` nests maps and arrays at most `levels` deep (bytes and scalars are leaves). */
+export function nestsAtMost(value: unknown, levels = MAX_NESTING): boolean {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return true;
+  if (levels === 0) return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (!nestsAtMost(item, levels - 1)) return false;
+  }
+  return true;
+}
+
 const isName = (v: unknown) => typeof v === 'string' && v.length <= MAX_NAME_LENGTH;
 const isData = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
 
@@ -174,7 +191,7 @@ function fits(kind: FieldKind, value: unknown): boolean {
     case 'data':
       return isData(value);
     case 'map':
-      return isPlainObject(value);
+      return isPlainObject(value) && nestsAtMost(value, MAX_NESTING);
     case 'int':
       return Number.isSafeInteger(value);
     case 'any':

@@ -109,6 +109,28 @@ describe('bad input', () => {
     await clientStillWorks();
   });
 
+  it('closes a peer that sends a session too deep to encode again, and the gateway goes on', async () => {
+    let closed!: () => void;
+    const gone = new Promise<void>((resolve) => (closed = resolve));
+    const link = await Link.connect(inner, { secret: SECRET, log: quiet }, 'client', 'deep', (l) => {
+      l.onClose = () => closed();
+    });
+    const socket = link.socket as Socket;
+    sockets.push(socket);
+    const us = `${socket.localAddress}:${socket.localPort}`;
+    // Written by hand: encoding a value this deep is what the limit keeps the gateway from trying.
+    const head = encodeFrame({ cmd: Cmd.SetSession, client: 'x', session: 0 }).subarray(4, -1);
+    const level = Buffer.from([0x81, 0xa1, 0x76]); // a map of one entry, "v": ...
+    const body = Buffer.concat([head, ...Array.from({ length: 1000 }, () => level), Buffer.from([0xc0])]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(body.length);
+    socket.write(Buffer.concat([length, body]));
+    await gone;
+    const logged = await cluster.gateways[0]!.waitForCode('SB_ERR_BAD_FRAME', 10_000, (l) => l.peer === us);
+    assert.match(String(logged.msg), /SetSession: field "session"/);
+    await clientStillWorks();
+  });
+
   it('closes a client whose message is too large with 1009, and no one else', async () => {
     const big = await TestClient.connect(cluster.wsUrl(0));
     clients.push(big);

@@ -207,6 +207,9 @@ describe('Gateway API across two gateways and two workers', () => {
     await assert.rejects(c.call('bindUid', '$self', { not: 'a uid' }), { code: 'SB_ERR_INVALID_ARGUMENT' });
     await assert.rejects(c.call('sendToClient', 'not-a-client-id', 'x'), { code: 'SB_ERR_INVALID_ARGUMENT' });
     await assert.rejects(c.call('setSession', '$self', 'not an object'), { code: 'SB_ERR_INVALID_ARGUMENT' });
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100; i++) deep = { v: deep };
+    await assert.rejects(c.call('setSession', '$self', deep), { code: 'SB_ERR_INVALID_ARGUMENT' });
   });
 
   it('closes clients: with a last message, at once, and the current one', async () => {

@@ -1,10 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Cmd, MAX_NAME_LENGTH, parseMessage } from '../../shared/commands.ts';
+import { Cmd, MAX_NAME_LENGTH, MAX_NESTING, parseMessage } from '../../shared/commands.ts';
 import { SwitchboardError } from '../../shared/errors.ts';
 
+/** A map nested `depth` levels deep, with an array at every other level. */
+function nested(depth: number): Record<string, unknown> {
+  let value: unknown = 'leaf';
+  for (let i = 1; i < depth; i++) value = i % 2 ? [value] : { v: value };
+  return { v: value };
+}
+
 describe('parseMessage', () => {
+  it('accepts a session nested MAX_NESTING levels deep and refuses a deeper one, which could not be encoded again', () => {
+    assert.equal(parseMessage({ cmd: Cmd.SetSession, client: 'c', session: nested(MAX_NESTING) }).cmd, Cmd.SetSession);
+    for (const depth of [MAX_NESTING + 1, 5000]) {
+      assert.throws(() => parseMessage({ cmd: Cmd.SetSession, client: 'c', session: nested(depth) }), {
+        code: 'SB_ERR_BAD_FRAME',
+      });
+    }
+  });
+
   it('accepts well-formed commands', () => {
     assert.equal(parseMessage({ cmd: Cmd.BindUid, client: 'c', uid: '42' }).cmd, Cmd.BindUid);
     assert.equal(parseMessage({ cmd: Cmd.CloseClient, client: 'c' }).cmd, Cmd.CloseClient); // data may be absent
