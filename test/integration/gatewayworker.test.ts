@@ -1,9 +1,9 @@
 // PHP back ends push through GatewayWorker's protocol: a real PHP process (php-cli) speaking it as GatewayClient
 // does, against a register with --gatewayworker-listen and two gateways with --gatewayworker-port.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Cluster } from '../helpers/cluster.ts';
+import { runPhp, type PhpCall } from '../helpers/php.ts';
 import { FIXTURES, killAll } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
@@ -22,30 +22,9 @@ const cluster = new Cluster({
 });
 const clients: TestClient[] = [];
 
-type Result = { ok?: unknown; error?: string };
-type Call = [string, ...unknown[]];
-
-/** Runs GatewayClient calls in a PHP process; resolves with one result per call. */
-function php(calls: Call[], secret = SECRET): Promise<Result[]> {
-  const input = JSON.stringify({ register: GW_REGISTER, secret, calls });
-  return new Promise((resolve, reject) => {
-    execFile('php', [`${FIXTURES}gatewayworker-run.php`, input], { timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err) {
-        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-        return reject(missing ? new Error('php-cli is missing: apt-get install php-cli (test/setup.sh does)') : err);
-      }
-      try {
-        resolve(JSON.parse(stdout) as Result[]);
-      } catch {
-        reject(new Error(`PHP printed ${stdout} ${stderr}`));
-      }
-    });
-  });
-}
-
 /** The results of the calls, each of which must have succeeded. */
-async function ok(...calls: Call[]): Promise<unknown[]> {
-  const results = await php(calls);
+async function ok(...calls: PhpCall[]): Promise<unknown[]> {
+  const results = await runPhp(GW_REGISTER, SECRET, calls);
   return results.map((r, i) => {
     assert.equal(r.error, undefined, `${calls[i]![0]} failed: ${r.error}`);
     return r.ok;
