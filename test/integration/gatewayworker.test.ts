@@ -1,10 +1,13 @@
 // PHP back ends push through GatewayWorker's protocol: a real PHP process (php-cli) speaking it as GatewayClient
 // does, against a register with --gatewayworker-listen and two gateways with --gatewayworker-port.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cluster } from '../helpers/cluster.ts';
 import { runPhp, type PhpCall } from '../helpers/php.ts';
-import { FIXTURES, killAll } from '../helpers/processes.ts';
+import { FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
@@ -203,5 +206,44 @@ describe("GatewayWorker's protocol, from PHP", () => {
     await ok(['destroyClient', b.gw]);
     assert.equal(await b.closed, 1006);
     assert.deepEqual(await ok(['getAllClientIdCount']), [0]);
+  });
+});
+
+describe('start --gatewayworker-listen', () => {
+  const host = '127.0.0.66';
+  const controlDir = mkdtempSync(join(tmpdir(), 'switchboard-gatewayworker-'));
+  let start: RoleProcess;
+
+  before(async () => {
+    start = new RoleProcess('start', [
+      ...['start', '--listen', `${host}:7272`, '--register-listen', `${host}:1236`, '--lan-ip', host],
+      ...['--gateways', '2', '--events', `${FIXTURES}gatewayworker-app.ts`, '--secret', SECRET],
+      ...['--gatewayworker-listen', `${host}:1238`, '--control', join(controlDir, 'control.sock')],
+    ]);
+    await start.waitFor('switchboard started', 30_000);
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    await start.kill('SIGTERM');
+    rmSync(controlDir, { recursive: true, force: true });
+  });
+
+  it('turns on the register and both gateways, gateway i on port + 1 + i', async () => {
+    const client = new TestClient(`ws://${host}:7272/`);
+    clients.push(client);
+    await client.opened;
+    const { gatewayWorkerClientId } = (await client.next((m) => (m as { type?: string }).type === 'hello')) as {
+      gatewayWorkerClientId: string;
+    };
+    const [gateways, count, sent] = await runPhp(`${host}:1238`, SECRET, [
+      ['gateways'],
+      ['getAllClientIdCount'],
+      ['sendToClient', gatewayWorkerClientId, 'from-php'],
+    ]);
+    assert.deepEqual((gateways!.ok as string[]).sort(), [`${host}:1239`, `${host}:1240`]);
+    assert.deepEqual(count, { ok: 1 });
+    assert.deepEqual(sent, { ok: true });
+    await client.next((m) => m === 'from-php');
   });
 });
