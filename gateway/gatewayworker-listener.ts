@@ -151,15 +151,19 @@ export class GatewayWorkerListener {
             ),
           );
         }, this.options.authTimeout);
-    socket.on('data', (chunk: Buffer) => {
-      let packets: GwPacket[];
-      try {
-        packets = decoder.write(chunk);
-      } catch (err) {
-        return this.refuse(socket, peer, err as SwitchboardError);
-      }
-      for (const packet of packets) {
-        if (socket.destroyed) return;
+    // Packets decoded and not yet carried out: while the caller does not read its answers, the rest of what it
+    // sent waits here and the socket is not read, so one connection holds at most one read's worth of commands.
+    let queue: GwPacket[] = [];
+    let next = 0;
+    let blocked = false;
+    const unblock = () => {
+      blocked = false;
+      socket.resume();
+      run();
+    };
+    const run = () => {
+      while (next < queue.length && !blocked && !socket.destroyed) {
+        const packet = queue[next++]!;
         try {
           if (packet.cmd === GwCmd.GatewayClientConnect) {
             this.authenticate(packet);
@@ -175,9 +179,9 @@ export class GatewayWorkerListener {
           }
           const answer = this.command(packet);
           if (answer !== undefined && !socket.write(encodeAnswer(answer))) {
-            // The caller is not reading its answers: read no more of its commands until it does.
+            blocked = true;
             socket.pause();
-            socket.once('drain', () => socket.resume());
+            socket.once('drain', unblock);
           }
         } catch (err) {
           if (err instanceof SwitchboardError) return this.refuse(socket, peer, err);
@@ -189,6 +193,20 @@ export class GatewayWorkerListener {
           });
         }
       }
+      if (next === queue.length) {
+        queue = [];
+        next = 0;
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        const packets = decoder.write(chunk);
+        if (queue.length === 0) queue = packets;
+        else queue.push(...packets);
+      } catch (err) {
+        return this.refuse(socket, peer, err as SwitchboardError);
+      }
+      run();
     });
     socket.on('error', (err) => this.options.log.debug(`GatewayClient ${peer}: ${err.message}`, { peer }));
     socket.on('close', () => {
