@@ -42,7 +42,7 @@ type Answer = Buffer | undefined;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function protocolError(message: string): SwitchboardError {
-  return new SwitchboardError(ErrorCode.GatewayWorkerProtocol, message);
+  return new SwitchboardError(ErrorCode.NotGatewayClient, message);
 }
 
 /** A uid or group name as GatewayClient sends it (PHP may send integers); throws when it is not one. */

@@ -87,7 +87,7 @@ export interface GwPacket {
 
 /**
  * Cuts a byte stream into whole packets. A declared length below the header or above `maxPacket`, or an
- * `ext_len` that does not fit, throws SB_ERR_FRAME_TOO_LARGE / SB_ERR_GATEWAYWORKER_PROTOCOL before the body
+ * `ext_len` that does not fit, throws SB_ERR_FRAME_TOO_LARGE / SB_ERR_NOT_GATEWAYCLIENT before the body
  * is buffered; after a throw the decoder must not be used again (the connection is closed).
  */
 export class GwPacketDecoder {
@@ -117,13 +117,13 @@ export class GwPacketDecoder {
       }
       if (length < GW_HEAD_LEN) {
         throw new SwitchboardError(
-          ErrorCode.GatewayWorkerProtocol,
+          ErrorCode.NotGatewayClient,
           `GatewayWorker packet declares ${length} bytes, less than its ${GW_HEAD_LEN}-byte header`,
         );
       }
       if (head.length >= GW_HEAD_LEN && head.readUInt32BE(24) > length - GW_HEAD_LEN) {
         throw new SwitchboardError(
-          ErrorCode.GatewayWorkerProtocol,
+          ErrorCode.NotGatewayClient,
           `GatewayWorker packet of ${length} bytes declares ${head.readUInt32BE(24)} bytes of ext_data`,
         );
       }

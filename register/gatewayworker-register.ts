@@ -110,7 +110,7 @@ export class GatewayWorkerRegister {
     try {
       data = JSON.parse(line);
     } catch {
-      throw new SwitchboardError(ErrorCode.GatewayWorkerProtocol, 'sent a line that is not JSON');
+      throw new SwitchboardError(ErrorCode.NotGatewayClient, 'sent a line that is not JSON');
     }
     const { event, secret_key: secret } = (typeof data === 'object' && data !== null ? data : {}) as {
       event?: unknown;
@@ -133,12 +133,12 @@ export class GatewayWorkerRegister {
         return;
       case 'gateway_connect':
         throw new SwitchboardError(
-          ErrorCode.GatewayWorkerProtocol,
+          ErrorCode.NotGatewayClient,
           'a GatewayWorker gateway cannot join a Switchboard register: run Switchboard gateways',
         );
       default:
         throw new SwitchboardError(
-          ErrorCode.GatewayWorkerProtocol,
+          ErrorCode.NotGatewayClient,
           `unknown event ${JSON.stringify(event)?.slice(0, 40)}: a GatewayClient sends worker_connect`,
         );
     }

@@ -61,7 +61,7 @@ export const ErrorCode = {
    * A connection to a GatewayWorker-protocol port (`--gatewayworker-listen`, `--gatewayworker-port`) sent
    * something that is not GatewayWorker's protocol, or a command only a GatewayWorker process sends.
    */
-  GatewayWorkerProtocol: 'SB_ERR_GATEWAYWORKER_PROTOCOL',
+  NotGatewayClient: 'SB_ERR_NOT_GATEWAYCLIENT',
   /**
    * A GatewayWorker-protocol port off loopback without `--gatewayworker-allow-plaintext-secret`: GatewayClient
    * sends the secret in clear text.

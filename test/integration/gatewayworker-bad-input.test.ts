@@ -84,7 +84,7 @@ describe('bad input on the GatewayWorker-protocol listeners', () => {
     for (const line of ['hello there\n', '{"event":"nope"}\n', '{"event":"gateway_connect","address":"x"}\n']) {
       const { closed, us } = await raw(GW_REGISTER_PORT, Buffer.from(line));
       await closed;
-      await register().waitForCode('SB_ERR_GATEWAYWORKER_PROTOCOL', 5000, (l) => l.peer === us);
+      await register().waitForCode('SB_ERR_NOT_GATEWAYCLIENT', 5000, (l) => l.peer === us);
     }
     await stillWorks();
   });
@@ -115,7 +115,7 @@ describe('bad input on the GatewayWorker-protocol listeners', () => {
     big.writeUInt32BE(5000);
     const cases: [Buffer, string][] = [
       [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 'SB_ERR_FRAME_TOO_LARGE'],
-      [short, 'SB_ERR_GATEWAYWORKER_PROTOCOL'],
+      [short, 'SB_ERR_NOT_GATEWAYCLIENT'],
       [Buffer.concat([secretPacket(SECRET), big]), 'SB_ERR_FRAME_TOO_LARGE'],
     ];
     for (const [bytes, code] of cases) {
@@ -143,9 +143,9 @@ describe('bad input on the GatewayWorker-protocol listeners', () => {
       Buffer.concat([secretPacket(SECRET), encodePacket(packet)]);
     const cases: [Buffer, string][] = [
       [authed({ cmd: GwCmd.SetSession, extData: Buffer.from('a:1:{s:1:"x";'), flag: 1 }), 'SB_ERR_INVALID_ARGUMENT'],
-      [authed({ cmd: GwCmd.SendToUid, extData: Buffer.from('[not json'), flag: 1 }), 'SB_ERR_GATEWAYWORKER_PROTOCOL'],
-      [authed({ cmd: GwCmd.WorkerConnect, flag: 1, body: Buffer.from('{}') }), 'SB_ERR_GATEWAYWORKER_PROTOCOL'],
-      [authed({ cmd: GwCmd.OnMessage, flag: 1 }), 'SB_ERR_GATEWAYWORKER_PROTOCOL'],
+      [authed({ cmd: GwCmd.SendToUid, extData: Buffer.from('[not json'), flag: 1 }), 'SB_ERR_NOT_GATEWAYCLIENT'],
+      [authed({ cmd: GwCmd.WorkerConnect, flag: 1, body: Buffer.from('{}') }), 'SB_ERR_NOT_GATEWAYCLIENT'],
+      [authed({ cmd: GwCmd.OnMessage, flag: 1 }), 'SB_ERR_NOT_GATEWAYCLIENT'],
       [authed({ cmd: GwCmd.BindUid, extData: Buffer.from('u'.repeat(2000)), flag: 1 }), 'SB_ERR_INVALID_ARGUMENT'],
     ];
     for (const [bytes, code] of cases) {
