@@ -144,3 +144,15 @@ export function linkTls(values: FlagValues): LinkTls | undefined {
     tlsCa: values.tlsCa as string | undefined,
   });
 }
+
+/**
+ * Accepts GatewayWorker's clear-text secret off loopback: a flag of `register`, `gateway` and `start`, for the
+ * ports that serve PHP's GatewayClient.
+ */
+export const gatewayWorkerPlaintextFlag: Flag<{ gatewayWorkerAllowPlaintextSecret?: boolean }> = {
+  flags: '--gatewayworker-allow-plaintext-secret',
+  description:
+    "serve GatewayWorker's protocol off loopback although PHP sends the secret in clear text (private networks only)",
+  field: 'gatewayWorkerAllowPlaintextSecret',
+  convert: (allow?: boolean) => allow === true,
+};

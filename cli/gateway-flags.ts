@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.ts';
 import {
   copiesControlFlag,
   countFlag,
+  gatewayWorkerPlaintextFlag,
   heartbeatFlag,
   linkTls,
   listenerLinkFlags,
@@ -149,6 +150,15 @@ export const gatewayFlags: Flag<GatewayOptions>[] = [
     field: 'tlsCertFile',
   },
   { flags: '--key <file>', description: 'private key (PEM) of --cert', field: 'tlsKeyFile' },
+  {
+    flags: '--gatewayworker-port <port>',
+    description:
+      "also accept PHP GatewayClient's commands (GatewayWorker's gateway protocol) on this port of --inner-listen; off by default",
+    parse: integer,
+    field: 'gatewayWorkerPort',
+    perCopy: (port: number, index) => ['--gatewayworker-port', String(innerPortOf(port, index))],
+  },
+  gatewayWorkerPlaintextFlag,
   {
     flags: '--no-http-metrics',
     description: 'do not serve Prometheus metrics at /metrics on the public port',

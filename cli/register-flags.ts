@@ -1,7 +1,14 @@
 import type { RegisterOptions } from '../register/register-options.ts';
 import type { Logger } from '../shared/logger.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
-import { heartbeatFlag, linkTls, listenerLinkFlags, logLevelFlag, secretFlag } from './common-flags.ts';
+import {
+  gatewayWorkerPlaintextFlag,
+  heartbeatFlag,
+  linkTls,
+  listenerLinkFlags,
+  logLevelFlag,
+  secretFlag,
+} from './common-flags.ts';
 import { toOptions, type Flag, type FlagValues } from './flags.ts';
 
 /** `switchboard register`, in `--help` order, with the RegisterOptions field each flag sets. */
@@ -13,6 +20,13 @@ export const registerFlags: Flag<RegisterOptions>[] = [
     field: 'listen',
   },
   secretFlag,
+  {
+    flags: '--gatewayworker-listen <host:port>',
+    description:
+      "also answer PHP GatewayClient's register protocol here (its Gateway::$registerAddress); off by default",
+    field: 'gatewayWorkerListen',
+  },
+  gatewayWorkerPlaintextFlag,
   heartbeatFlag,
   ...listenerLinkFlags,
   logLevelFlag,

@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { DEFAULT_GATEWAY_LISTEN, DEFAULT_INNER_PORT, DEFAULT_LAN_IP } from '../gateway/gateway-options.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { eventsFlag } from './business-flags.ts';
-import { controlFlag, logLevelFlag, routingFlag, secretFlag } from './common-flags.ts';
+import { controlFlag, gatewayWorkerPlaintextFlag, logLevelFlag, routingFlag, secretFlag } from './common-flags.ts';
 import { findEventsModule, isBundledDemo } from './events-module.ts';
+import { parseHostPort } from '../shared/address.ts';
 import {
   handedOnTo,
   handOnArgs,
@@ -85,6 +86,22 @@ export const startFlags: Flag[] = [
     env: 'SWITCHBOARD_API_TOKEN',
   },
   {
+    flags: '--gatewayworker-listen <host:port>',
+    description:
+      "serve PHP GatewayClient: the register answers GatewayWorker's register protocol here, gateway i its gateway protocol on port + 1 + i (off by default)",
+    handOn: {
+      register: '--gatewayworker-listen',
+      gateway: (address: string, index) => ['--gatewayworker-port', String(gatewayWorkerPortOf(address, index))],
+    },
+  },
+  {
+    ...withoutField(gatewayWorkerPlaintextFlag),
+    handOn: {
+      register: '--gatewayworker-allow-plaintext-secret',
+      gateway: '--gatewayworker-allow-plaintext-secret',
+    },
+  },
+  {
     flags: '--metrics-listen <host:port>',
     description: 'gateway i serves Prometheus metrics on port + i, worker j on port + 100 + j',
     handOn: {
@@ -99,6 +116,12 @@ export const startFlags: Flag[] = [
   },
   ...handedOnTo('gateway', clientLimitFlags),
 ];
+
+/** The GatewayWorker-protocol port of gateway `index` under `start --gatewayworker-listen`: the register's + 1 + index. */
+export function gatewayWorkerPortOf(registerAddress: string, index: number): number {
+  const { port } = parseHostPort(registerAddress);
+  return port === 0 ? 0 : port + 1 + index;
+}
 
 /** Whether the gateways serve the demo page: unless `--no-demo`, when the bundled demo chat is the app. */
 export function servesDemoPage(values: FlagValues): boolean {

@@ -1,7 +1,8 @@
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import { parseHostPort, parseHostPortList, type HostPort } from '../shared/address.ts';
 import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { checkPlaintextSecret, gatewayWorkerSecret } from '../shared/gatewayworker-secret.ts';
 import type { LinkOptions } from '../shared/link.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import {
@@ -79,6 +80,16 @@ export interface GatewayOptions extends LinkSettings {
   tlsKeyFile?: string;
   /** Serve Prometheus metrics at /metrics on the public port. @default true */
   httpMetrics?: boolean;
+  /**
+   * Also accept GatewayWorker's gateway protocol from PHP's GatewayClient on this TCP port (bound like the inner
+   * port, on `innerListen`; 0 picks a free one). Needs an IPv4 `lanIp`. Off unless given. @default none
+   */
+  gatewayWorkerPort?: number;
+  /**
+   * Accept GatewayWorker's clear-text secret when `gatewayWorkerPort` is bound off loopback (the network between
+   * PHP and the gateway must then be private). @default false
+   */
+  gatewayWorkerAllowPlaintextSecret?: boolean;
   log?: Logger;
 }
 
@@ -104,6 +115,8 @@ export interface ResolvedGatewayOptions {
   /** Paths of the public port's certificate and key, or null for plain `ws://`. */
   publicTls: { certFile: string; keyFile: string } | null;
   httpMetrics: boolean;
+  /** GatewayWorker's gateway protocol: where it binds, and the secret PHP must send (empty for none); or off. */
+  gatewayWorker: { listen: HostPort; secret: string } | null;
   link: LinkOptions;
   log: Logger;
 }
@@ -132,7 +145,25 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
   if (Boolean(options.tlsCertFile) !== Boolean(options.tlsKeyFile)) {
     throw new SwitchboardError(ErrorCode.InvalidOption, 'wss:// needs both --cert and --key');
   }
+  // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
+  const secret = resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway');
+  let gatewayWorker: ResolvedGatewayOptions['gatewayWorker'] = null;
+  if (options.gatewayWorkerPort !== undefined) {
+    const gwListen = {
+      host: innerListen.host,
+      port: checkInteger('gatewayWorkerPort', options.gatewayWorkerPort, 0, 65535),
+    };
+    if (!isIPv4(lanIp)) {
+      throw new SwitchboardError(
+        ErrorCode.InvalidOption,
+        `--gatewayworker-port needs an IPv4 --lan-ip (GatewayWorker's client ids hold an IPv4 address), got ${lanIp}`,
+      );
+    }
+    checkPlaintextSecret(gwListen, options.gatewayWorkerAllowPlaintextSecret === true, '--gatewayworker-port on');
+    gatewayWorker = { listen: gwListen, secret: gatewayWorkerSecret(secret) };
+  }
   return {
+    gatewayWorker,
     publicTls: options.tlsCertFile ? { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile! } : null,
     httpMetrics: options.httpMetrics ?? true,
     listen,
@@ -163,8 +194,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
       0,
     ),
     demo: options.demo ?? false,
-    // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
-    link: linkOptions(options, resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway'), log),
+    link: linkOptions(options, secret, log),
     log,
   };
 }

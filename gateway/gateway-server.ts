@@ -23,6 +23,9 @@ import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
 import { MembershipFeed } from './membership-feed.ts';
 import { ClientCommands } from './client-commands.ts';
 import { CloseCode } from './close-codes.ts';
+import { DEFAULT_GW_MAX_PACKET } from './gatewayworker-protocol.ts';
+import { GatewayWorkerListener } from './gatewayworker-listener.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 
 export { CloseCode };
 
@@ -50,6 +53,8 @@ export class GatewayServer {
   private http: HttpServer | null = null;
   private registers: PersistentLink[] = [];
   private heartbeat: ClientHeartbeat | null = null;
+  /** GatewayWorker's protocol for PHP GatewayClient (`gatewayWorkerPort`), when on. */
+  private gatewayWorker: GatewayWorkerListener | null = null;
   /** The options of every internal link, with failures of our own command handling counted. */
   private readonly link: LinkOptions;
   private get log() {
@@ -89,6 +94,18 @@ export class GatewayServer {
     const bindAddress = formatHostPort({ host: innerListen.host, port: innerBound.port });
     this.innerAddress = formatHostPort(innerBound);
     this.ids = new ClientIdFactory(innerBound);
+    const gw = this.options.gatewayWorker;
+    if (gw) {
+      this.gatewayWorker = new GatewayWorkerListener(this.registry, this.commands, this.counters, {
+        listen: gw.listen,
+        advertisedHost: inner.host,
+        secret: gw.secret,
+        maxPacket: this.link.maxFrameSize ?? DEFAULT_GW_MAX_PACKET,
+        authTimeout: this.link.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+        log: this.log,
+      });
+      await this.gatewayWorker.start(this.ids.prefix);
+    }
 
     // One public port: WebSocket upgrades become clients, plain HTTP requests go to the routes.
     const wss = new WebSocketServer({
@@ -124,7 +141,12 @@ export class GatewayServer {
     this.registers = this.options.registers.map(
       (address) =>
         new PersistentLink(address, 'register', this.link, 'gateway', `gateway ${this.innerAddress}`, {
-          open: (link) => link.send({ cmd: Cmd.GatewayAnnounce, address: this.innerAddress }),
+          open: (link) =>
+            link.send({
+              cmd: Cmd.GatewayAnnounce,
+              address: this.innerAddress,
+              ...(this.gatewayWorker ? { gatewayWorker: this.gatewayWorker.address } : {}),
+            }),
           message: (msg) => {
             throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
           },
@@ -194,6 +216,7 @@ export class GatewayServer {
       new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve())),
       this.http?.close(),
       new Promise<void>((resolve) => this.innerServer.close(() => resolve())),
+      this.gatewayWorker?.stop(),
     ]);
   }
 
@@ -214,6 +237,7 @@ export class GatewayServer {
       return;
     }
     const client = new ClientState(this.ids.next(), ws, request.ip);
+    if (this.gatewayWorker) request.gatewayWorkerClientId = this.gatewayWorker.toGatewayWorkerId(client.id);
     this.registry.add(client);
     this.counters.connectionsOpened++;
     this.router.enqueue(client, { kind: 'connect', request });

@@ -2,9 +2,11 @@ import type { Server } from 'node:net';
 import { formatHostPort, parseHostPort, type HostPort } from '../shared/address.ts';
 import { Cmd, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import type { Link } from '../shared/link.ts';
 import { listenOn } from '../shared/listen.ts';
 import { createLinkListener } from '../shared/link-server.ts';
+import { GatewayWorkerRegister } from './gatewayworker-register.ts';
 import { parseRegisterOptions, type RegisterOptions, type ResolvedRegisterOptions } from './register-options.ts';
 
 /**
@@ -18,6 +20,10 @@ export class RegisterServer {
   private readonly gateways = new Map<Link, string>();
   private readonly subscribers = new Set<Link>();
   private readonly links = new Set<Link>();
+  /** Each gateway link and the GatewayWorker-protocol address it announced, if any. */
+  private readonly gatewayWorkers = new Map<Link, string>();
+  /** PHP GatewayClient's register protocol (`gatewayWorkerListen`), when on. */
+  private readonly gatewayWorker: GatewayWorkerRegister | null;
 
   constructor(options: RegisterOptions = {}) {
     this.options = parseRegisterOptions(options);
@@ -32,6 +38,17 @@ export class RegisterServer {
       },
       (link) => this.opened(link),
     );
+    const gw = this.options.gatewayWorker;
+    this.gatewayWorker = gw
+      ? new GatewayWorkerRegister(
+          {
+            ...gw,
+            authTimeout: this.options.link.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+            log: this.options.link.log,
+          },
+          () => [...new Set(this.gatewayWorkers.values())],
+        )
+      : null;
   }
 
   /** The gateway addresses currently announced, without duplicates. */
@@ -42,12 +59,13 @@ export class RegisterServer {
   async start(): Promise<HostPort> {
     const bound = await listenOn(this.server, this.options.listen);
     this.options.link.log.info(`register listening on ${formatHostPort(bound)}`, { listen: formatHostPort(bound) });
+    await this.gatewayWorker?.start();
     return bound;
   }
 
   async stop(): Promise<void> {
     for (const link of this.links) link.close();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([new Promise<void>((resolve) => this.server.close(() => resolve())), this.gatewayWorker?.stop()]);
   }
 
   private opened(link: Link): void {
@@ -74,6 +92,10 @@ export class RegisterServer {
     this.gateways.set(link, address);
     this.options.link.log.info(`gateway ${address} joined`, { gateway: address });
     if (!known) this.broadcast({ cmd: Cmd.GatewayJoined, address });
+    if (msg.gatewayWorker != null) {
+      this.gatewayWorkers.set(link, formatHostPort(parseHostPort(msg.gatewayWorker)));
+      this.gatewayWorker?.changed();
+    }
   }
 
   private closed(link: Link): void {
@@ -82,6 +104,7 @@ export class RegisterServer {
     const address = this.gateways.get(link);
     if (address === undefined) return;
     this.gateways.delete(link);
+    if (this.gatewayWorkers.delete(link)) this.gatewayWorker?.changed();
     this.options.link.log.info(`gateway ${address} left`, { gateway: address });
     if (!this.gatewayAddresses.includes(address)) this.broadcast({ cmd: Cmd.GatewayLeft, address });
   }

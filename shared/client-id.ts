@@ -79,7 +79,8 @@ export function canonicalIp(host: string): string {
 
 /** Issues the client ids of one gateway process. */
 export class ClientIdFactory {
-  private readonly prefix: string;
+  /** Every id of this factory is this prefix and a 12-digit hex sequence number. */
+  readonly prefix: string;
   private sequence = 0;
 
   constructor(inner: HostPort, instance: Buffer = randomBytes(4)) {

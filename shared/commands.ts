@@ -79,6 +79,11 @@ export interface ClientRequest {
   /** The client's address as the gateway sees it (behind a proxy, read X-Forwarded-For from headers). */
   ip: string;
   port: number;
+  /**
+   * The client's id in GatewayWorker's form (20 hex digits), for PHP back ends that use GatewayClient; only when
+   * the gateway serves GatewayWorker's protocol (`--gatewayworker-port`).
+   */
+  gatewayWorkerClientId?: string;
 }
 
 type KindType = {
@@ -102,7 +107,8 @@ const schema = {
   [Cmd.Error]: { code: 'name', message: 'text' },
   [Cmd.Ping]: {},
   [Cmd.Pong]: {},
-  [Cmd.GatewayAnnounce]: { address: 'name' },
+  // `gatewayWorker`: the gateway's GatewayWorker-protocol address (`--gatewayworker-port`), when it has one.
+  [Cmd.GatewayAnnounce]: { address: 'name', gatewayWorker: 'name?' },
   [Cmd.GatewayList]: { addresses: 'names' },
   [Cmd.GatewayJoined]: { address: 'name' },
   [Cmd.GatewayLeft]: { address: 'name' },

@@ -57,6 +57,16 @@ export const ErrorCode = {
   Internal: 'SB_ERR_INTERNAL',
   /** The events module could not be loaded. */
   EventsModule: 'SB_ERR_EVENTS_MODULE',
+  /**
+   * A connection to a GatewayWorker-protocol port (`--gatewayworker-listen`, `--gatewayworker-port`) sent
+   * something that is not GatewayWorker's protocol, or a command only a GatewayWorker process sends.
+   */
+  NotGatewayClient: 'SB_ERR_NOT_GATEWAYCLIENT',
+  /**
+   * A GatewayWorker-protocol port off loopback without `--gatewayworker-allow-plaintext-secret`: GatewayClient
+   * sends the secret in clear text.
+   */
+  PlaintextSecret: 'SB_ERR_PLAINTEXT_SECRET',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
