@@ -57,6 +57,12 @@ export const ErrorCode = {
   Internal: 'SB_ERR_INTERNAL',
   /** The events module could not be loaded. */
   EventsModule: 'SB_ERR_EVENTS_MODULE',
+  /**
+   * The events module exports a name that reads like a handler but is none (`onMesage`: did you mean
+   * onMessage?), so its events would never reach it. Other exports that are not handlers are only logged, with
+   * this code, at warn level.
+   */
+  UnknownHandler: 'SB_ERR_UNKNOWN_HANDLER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
