@@ -30,7 +30,14 @@ export const businessFlags: Flag<BusinessWorkerOptions>[] = [
   eventsFlag,
   registerFlag,
   secretFlag,
-  { flags: '--name <name>', description: 'how this worker appears in gateway logs (default: PID@HOST)', field: 'name' },
+  {
+    flags: '--name <name>',
+    description:
+      'how this worker appears in gateway logs and keyed routing; unique per worker (default: PID@HOST; with --count, NAME-i)',
+    field: 'name',
+    // Keyed routing hashes over worker names: the copies must not share one.
+    perCopy: (name: string, index) => ['--name', `${name}-${index}`],
+  },
   {
     flags: '--query-timeout <ms>',
     description: 'ms a query waits for each gateway',
