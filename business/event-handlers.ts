@@ -90,6 +90,9 @@ export function closestHandler(key: string): string | undefined {
 /** An export name that reads like a handler: `on` then a capital (onMesage, onclose, OnConnect are caught too). */
 const looksLikeHandler = (key: string) => /^on[A-Z_]/.test(key) || closestHandler(key) !== undefined;
 
+/** Names a module namespace may carry besides the module's own exports (`default`, CommonJS interop). */
+const MODULE_KEYS: ReadonlySet<string> = new Set(['default', '__esModule', 'module.exports']);
+
 /**
  * Checks the names a module exports. A name that reads like a handler but is none (`onMesage`, `onclose`,
  * `onWebsocketConnect`) is an error: its events would be dropped silently. Any other export (a helper, a
@@ -102,7 +105,7 @@ export function checkExportNames(
 ): void {
   const known: ReadonlySet<string> = new Set(HANDLER_NAMES);
   for (const key of keys) {
-    if (known.has(key) || key === 'default') continue;
+    if (known.has(key) || MODULE_KEYS.has(key)) continue;
     const hint = closestHandler(key);
     const message = `${source}: ${key} is not a handler${hint ? `: did you mean ${hint}?` : ''} (handlers: ${HANDLER_NAMES.join(', ')})`;
     if (looksLikeHandler(key)) throw new SwitchboardError(ErrorCode.UnknownHandler, message);

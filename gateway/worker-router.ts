@@ -180,7 +180,12 @@ export class WorkerRouter {
         if (client.queue.length === 0) client.queue.length = 0;
         return worker.link.send({ cmd: Cmd.EvConnect, client: id, session, request: { ...event.request }, routeKey });
       case 'message':
-        return worker.link.send({ cmd: Cmd.EvMessage, client: id, uid, session, data: event.data, ip, port, routeKey });
+        // Most clients have no route key: the field is left out rather than sent as null with every message.
+        return worker.link.send(
+          routeKey === null
+            ? { cmd: Cmd.EvMessage, client: id, uid, session, data: event.data, ip, port }
+            : { cmd: Cmd.EvMessage, client: id, uid, session, data: event.data, ip, port, routeKey },
+        );
       case 'close':
         return worker.link.send({ cmd: Cmd.EvClose, client: id, uid, session, ip, port, routeKey });
     }

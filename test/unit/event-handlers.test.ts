@@ -32,6 +32,9 @@ describe('events module exports', () => {
     });
     assert.throws(() => checkExportNames('events', ['onError']), { code: 'SB_ERR_UNKNOWN_HANDLER' });
     assert.throws(() => checkExportNames('events', ['onmessage']), { code: 'SB_ERR_UNKNOWN_HANDLER' });
+    const warnings: string[] = [];
+    checkExportNames('events', ['default', '__esModule', 'module.exports', 'onMessage'], (m) => warnings.push(m));
+    assert.deepEqual(warnings, [], 'what a module namespace carries besides exports is no export of the app');
   });
 
   it('loads every handler, onWebSocketConnect included, and only warns of other exports', async () => {
