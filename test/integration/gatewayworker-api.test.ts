@@ -3,6 +3,9 @@
 // `business --count`, the calls GatewayWorker has and their old names, and heartbeats that can be turned off
 // or that do not cut off a client which never answers --ping-data.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { Cluster } from '../helpers/cluster.ts';
@@ -119,6 +122,33 @@ describe('GatewayWorker semantics', () => {
     for (const [id, w] of seen) {
       assert.equal(w.count, 2);
       assert.equal(w.worker, `gw-${id}`, 'copies are named apart');
+    }
+  });
+
+  it('tells each worker of `start --workers 2` its worker.id and worker.count too', async () => {
+    const host = '127.0.0.154';
+    const controlDir = mkdtempSync(join(tmpdir(), 'switchboard-gwapi-'));
+    const start = new RoleProcess('start', [
+      'start',
+      ...['--listen', `${host}:7272`, '--register-listen', `${host}:1236`, '--lan-ip', host, '--inner-port', '2900'],
+      ...['--workers', '2', '--events', EVENTS, '--control', join(controlDir, 'control.sock')],
+    ]);
+    try {
+      await waitForMetric(`http://${host}:7272/metrics`, 'switchboard_gateway_workers', (n) => n === 2, {
+        waitMs: 20_000,
+      });
+      const ids = new Set<unknown>();
+      for (let i = 0; i < 6 && ids.size < 2; i++) {
+        const client = await TestClient.connect(`ws://${host}:7272/`);
+        clients.push(client);
+        const w = await who(client);
+        assert.equal(w.count, 2);
+        ids.add(w.id);
+      }
+      assert.deepEqual([...ids].sort(), [0, 1]);
+    } finally {
+      await start.kill('SIGTERM');
+      rmSync(controlDir, { recursive: true, force: true });
     }
   });
 
