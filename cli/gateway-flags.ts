@@ -127,9 +127,10 @@ export const gatewayFlags: Flag<GatewayOptions>[] = [
   },
   {
     flags: '--ping-not-response-limit <n>',
-    description: 'unanswered heartbeats before a client is closed (0 = never)',
+    description:
+      'unanswered heartbeats before a client is closed (0 = never) ' +
+      `(default: ${DEFAULT_PING_NOT_RESPONSE_LIMIT}; with --ping-data, ${DEFAULT_PING_DATA_NOT_RESPONSE_LIMIT})`,
     parse: integer,
-    defaultHelp: `${DEFAULT_PING_NOT_RESPONSE_LIMIT}; with --ping-data, ${DEFAULT_PING_DATA_NOT_RESPONSE_LIMIT}`,
     field: 'pingNotResponseLimit',
   },
   {

@@ -117,7 +117,11 @@ export interface ResolvedGatewayOptions {
 
 /** 0 (no heartbeats) or at least 100 ms. */
 function pingInterval(value: number): number {
-  return value === 0 ? 0 : checkInteger('pingInterval', value, 100);
+  if (value === 0 || (Number.isInteger(value) && value >= 100)) return value;
+  throw new SwitchboardError(
+    ErrorCode.InvalidOption,
+    `pingInterval must be 0 (no heartbeats) or an integer of at least 100 ms, got ${value}`,
+  );
 }
 
 export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
