@@ -7,7 +7,7 @@
 export { Gateway, type WorkerGateway } from './business/gateway.ts';
 export { GatewayApi, type Name, type SendData, type SessionData } from './gateway-api/gateway-api.ts';
 export type { Context } from './business/context.ts';
-export type { EventHandlers, WorkerInfo } from './business/event-handlers.ts';
+export type { EventHandlers, WebSocketConnectData, WorkerInfo } from './business/event-handlers.ts';
 export { BusinessWorker } from './business/business-worker.ts';
 export type { BusinessWorkerOptions } from './business/worker-options.ts';
 export { GatewayServer, CloseCode } from './gateway/gateway-server.ts';

@@ -1,7 +1,10 @@
 import { Cmd, MAX_NESTING, nestsAtMost } from '../shared/commands.ts';
 import type { Link } from '../shared/link.ts';
 import { runtime, sessionSnapshot, type Context, type EventScope } from './context.ts';
-import { loadEventHandlers, type EventHandlers, type WorkerInfo } from './event-handlers.ts';
+import { checkExportNames, loadEventHandlers, type EventHandlers, type WorkerInfo } from './event-handlers.ts';
+import { parseCookies } from './cookies.ts';
+import { ErrorCode } from '../shared/errors.ts';
+import type { ClientRequest } from '../shared/commands.ts';
 import { GatewayDirectory, type ClientEvent } from '../gateway-api/gateway-directory.ts';
 import { parseWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
@@ -34,13 +37,19 @@ export class BusinessWorker {
   }
 
   get info(): WorkerInfo {
-    return { name: this.options.name, pid: process.pid };
+    const { name, id, count } = this.options;
+    return { name, pid: process.pid, id, count };
   }
 
   /** Loads the handlers, runs onWorkerStart, then connects to the registers and gateways. */
   async start(): Promise<void> {
     const { events, log } = this.options;
-    this.handlers = typeof events === 'string' ? await loadEventHandlers(events) : events;
+    const warn = (message: string) => log.warn(message, { code: ErrorCode.UnknownHandler });
+    if (typeof events === 'string') this.handlers = await loadEventHandlers(events, warn);
+    else {
+      checkExportNames('events', Object.keys(events), warn);
+      this.handlers = events;
+    }
     const directory = new GatewayDirectory({
       registers: this.options.registers,
       link: { ...this.options.link, onInternalError: () => this.metrics.internalError() },
@@ -135,13 +144,18 @@ export class BusinessWorker {
     const { handlers } = this;
     const clientId = msg.client;
     const event = msg.cmd === Cmd.EvConnect ? 'connect' : msg.cmd === Cmd.EvMessage ? 'message' : 'close';
+    // The gateway builds the request map of EvConnect from the upgrade request (a ClientRequest).
+    const request = msg.cmd === Cmd.EvConnect ? (msg.request as unknown as ClientRequest) : undefined;
     const ctx: Context = {
       clientId,
       event,
       session: msg.session,
       uid: msg.cmd === Cmd.EvConnect ? null : (msg.uid ?? null),
+      ip: msg.cmd === Cmd.EvConnect ? String(request?.ip ?? '') : (msg.ip ?? ''),
+      port: msg.cmd === Cmd.EvConnect ? Number(request?.port ?? 0) : (msg.port ?? 0),
+      routeKey: msg.routeKey ?? null,
       gateway,
-      ...(msg.cmd === Cmd.EvConnect ? { request: msg.request as unknown as Context['request'] } : {}),
+      ...(request ? { request } : {}),
     };
     const scope: EventScope = { ctx, baseline: sessionSnapshot(msg.session) };
     this.inFlight++;
@@ -152,7 +166,7 @@ export class BusinessWorker {
       await runtime.events.run(scope, () => {
         switch (msg.cmd) {
           case Cmd.EvConnect:
-            return handlers.onConnect?.(clientId, ctx);
+            return this.connected(clientId, ctx, scope);
           case Cmd.EvMessage:
             return handlers.onMessage?.(clientId, msg.data as string | Buffer, ctx);
           case Cmd.EvClose:
@@ -172,6 +186,15 @@ export class BusinessWorker {
     }
     if (event !== 'close') this.writeBackSession(scope, link);
     link.send({ cmd: Cmd.EventDone, client: clientId });
+  }
+
+  /** onConnect, then (unless it closed the client) onWebSocketConnect, as GatewayWorker calls them. */
+  private async connected(clientId: string, ctx: Context, scope: EventScope): Promise<void> {
+    const { onConnect, onWebSocketConnect } = this.handlers;
+    await onConnect?.(clientId, ctx);
+    if (!onWebSocketConnect || scope.closed || !ctx.request) return;
+    const data = { ...ctx.request, cookies: parseCookies(ctx.request.headers.cookie) };
+    await onWebSocketConnect(clientId, data, ctx);
   }
 
   private observe(event: Context['event'], clientId: string, ms: number): void {

@@ -14,8 +14,17 @@ export interface Context {
   session: SessionData;
   /** The uid bound to the client, or null. Kept up to date by Gateway.bindUid/unbindUid on this client. */
   uid: string | null;
-  /** The HTTP upgrade request: url, query, headers, ip, port. Only in onConnect. */
+  /** The HTTP upgrade request: url, query, headers, ip, port. Only in onConnect and onWebSocketConnect. */
   readonly request?: ClientRequest;
+  /**
+   * The client's address as its gateway sees it, in every event (GatewayWorker's `$_SERVER['REMOTE_ADDR']`).
+   * Behind a proxy, read X-Forwarded-For from `ctx.request.headers` in onConnect.
+   */
+  readonly ip: string;
+  /** The client's remote port (`$_SERVER['REMOTE_PORT']`). */
+  readonly port: number;
+  /** The client's route key (Gateway.setRouteKey), or null when it is routed per client. */
+  routeKey: string | null;
   /** Inner address of the gateway that holds the client. */
   readonly gateway: string;
 }
@@ -25,6 +34,8 @@ export interface EventScope {
   ctx: Context;
   /** The session as last written back (or received); the handler's changes are measured against it. */
   baseline: string;
+  /** A handler closed or destroyed this client: onWebSocketConnect is not called after such an onConnect. */
+  closed?: boolean;
 }
 
 /** JSON text of a session, to tell whether a handler changed it. */

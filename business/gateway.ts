@@ -56,6 +56,34 @@ class WorkerGateway extends GatewayApi {
     this.closeClient(scopeOf('closeCurrentClient').ctx.clientId, data);
   }
 
+  /** Drops the connection of the client whose event is being handled, at once. */
+  destroyCurrentClient(): void {
+    this.destroyClient(scopeOf('destroyCurrentClient').ctx.clientId);
+  }
+
+  /** @deprecated GatewayWorker's misspelling, kept so ported code runs: use destroyCurrentClient. */
+  destoryCurrentClient(): void {
+    this.destroyClient(scopeOf('destoryCurrentClient').ctx.clientId);
+  }
+
+  override closeClient(clientId: string, data?: SendData | null): void {
+    super.closeClient(clientId, data);
+    const scope = scopeFor(clientId);
+    if (scope) scope.closed = true;
+  }
+
+  override destroyClient(clientId: string): void {
+    super.destroyClient(clientId);
+    const scope = scopeFor(clientId);
+    if (scope) scope.closed = true;
+  }
+
+  override setRouteKey(clientId: string, key: Name | null): void {
+    super.setRouteKey(clientId, key);
+    const scope = scopeFor(clientId);
+    if (scope) scope.ctx.routeKey = key === null ? null : String(key);
+  }
+
   override bindUid(clientId: string, uid: Name): void {
     super.bindUid(clientId, uid);
     const scope = scopeFor(clientId);

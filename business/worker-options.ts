@@ -29,6 +29,10 @@ export interface BusinessWorkerOptions extends LinkSettings, GatewayApiOptions {
   name?: string;
   /** A handler running longer than this many ms is logged as slow, with the client id and event. @default 1000 */
   slowHandlerMs?: number;
+  /** This worker's index in its group, `worker.id` in onWorkerStart (the CLI sets it per copy). @default 0 */
+  id?: number;
+  /** The size of the worker's group, `worker.count` in onWorkerStart. @default 1 */
+  count?: number;
   log?: Logger;
 }
 
@@ -37,12 +41,20 @@ export interface ResolvedWorkerOptions extends ResolvedGatewayApiOptions {
   registers: HostPort[];
   name: string;
   slowHandlerMs: number;
+  id: number;
+  count: number;
   link: LinkOptions;
   log: Logger;
 }
 
 export const DEFAULT_EVENTS_FILE = 'business/events.ts';
 export const DEFAULT_SLOW_HANDLER_MS = 1000;
+
+function workerIndex(id: number, count: number): { id: number; count: number } {
+  checkInteger('count', count, 1);
+  checkInteger('id', id, 0, count - 1);
+  return { id, count };
+}
 
 export function parseWorkerOptions(options: BusinessWorkerOptions = {}): ResolvedWorkerOptions {
   const registers = parseHostPortList(options.register ?? DEFAULT_REGISTER_ADDRESS);
@@ -56,6 +68,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
     name: options.name ?? `${process.pid}@${hostname()}`,
     ...parseGatewayApiOptions(options),
     slowHandlerMs: checkInteger('slowHandlerMs', options.slowHandlerMs ?? DEFAULT_SLOW_HANDLER_MS, 0),
+    ...workerIndex(options.id ?? 0, options.count ?? 1),
     link: linkOptions(options, resolveSecret(options.secret, registers, 'business'), log),
     log,
   };

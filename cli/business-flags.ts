@@ -15,6 +15,7 @@ import {
 } from './common-flags.ts';
 import { EVENTS_FLAG_HELP, findEventsModule } from './events-module.ts';
 import { integer, toOptions, type Flag, type FlagValues } from './flags.ts';
+import { WORKER_COUNT_ENV, WORKER_ID_ENV } from './supervisor.ts';
 
 /** `--events` of `business` and of `start`: the app's handlers module, found in the current folder by default. */
 export const eventsFlag: Flag<BusinessWorkerOptions> = {
@@ -29,7 +30,14 @@ export const businessFlags: Flag<BusinessWorkerOptions>[] = [
   eventsFlag,
   registerFlag,
   secretFlag,
-  { flags: '--name <name>', description: 'how this worker appears in gateway logs (default: PID@HOST)', field: 'name' },
+  {
+    flags: '--name <name>',
+    description:
+      'how this worker appears in gateway logs and keyed routing; unique per worker (default: PID@HOST; with --count, NAME-i)',
+    field: 'name',
+    // Keyed routing hashes over worker names: the copies must not share one.
+    perCopy: (name: string, index) => ['--name', `${name}-${index}`],
+  },
   queryTimeoutFlag,
   routingFlag,
   {
@@ -47,8 +55,18 @@ export const businessFlags: Flag<BusinessWorkerOptions>[] = [
   logLevelFlag,
 ];
 
+/**
+ * The worker's index and group size, which a supervisor (`--count`, `start --workers`) puts in the
+ * environment; a worker run alone is 0 of 1.
+ */
+function workerIndex(env: NodeJS.ProcessEnv): Pick<BusinessWorkerOptions, 'id' | 'count'> {
+  const id = env[WORKER_ID_ENV];
+  const count = env[WORKER_COUNT_ENV];
+  return id && count ? { id: Number(id), count: Number(count) } : {};
+}
+
 /** The options of the business worker the flags describe; `events` is always a path. */
 export function businessOptions(values: FlagValues, log: Logger): BusinessWorkerOptions & { events: string } {
   const options = toOptions(businessFlags, values);
-  return { ...options, events: String(options.events), tls: linkTls(values), log };
+  return { ...options, ...workerIndex(process.env), events: String(options.events), tls: linkTls(values), log };
 }

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_SEND_BUFFER,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PING_NOT_RESPONSE_LIMIT,
+  DEFAULT_PING_DATA_NOT_RESPONSE_LIMIT,
   type GatewayOptions,
 } from '../gateway/gateway-options.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -120,16 +121,17 @@ export const gatewayFlags: Flag<GatewayOptions>[] = [
   secretFlag,
   {
     flags: '--ping-interval <ms>',
-    description: 'ms between heartbeats to each client',
+    description: 'ms between heartbeats to each client (0 = no heartbeats)',
     parse: integer,
     default: DEFAULT_PING_INTERVAL,
     field: 'pingInterval',
   },
   {
     flags: '--ping-not-response-limit <n>',
-    description: 'unanswered heartbeats before a client is closed (0 = never)',
+    description:
+      'unanswered heartbeats before a client is closed (0 = never) ' +
+      `(default: ${DEFAULT_PING_NOT_RESPONSE_LIMIT}; with --ping-data, ${DEFAULT_PING_DATA_NOT_RESPONSE_LIMIT})`,
     parse: integer,
-    default: DEFAULT_PING_NOT_RESPONSE_LIMIT,
     field: 'pingNotResponseLimit',
   },
   {

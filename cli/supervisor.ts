@@ -16,6 +16,10 @@ const CLI = fileURLToPath(
 
 export type Role = 'register' | 'gateway' | 'business' | 'api';
 
+/** The environment that tells a business worker its index and the size of its group. */
+export const WORKER_ID_ENV = 'SWITCHBOARD_WORKER_ID';
+export const WORKER_COUNT_ENV = 'SWITCHBOARD_WORKER_COUNT';
+
 /** `count` processes of one role; `argsFor(i)` gives process i its flags (e.g. its own inner port). */
 export interface ProcessGroup {
   role: Role;
@@ -27,6 +31,8 @@ export interface ProcessGroup {
 interface Slot {
   role: Role;
   index: number;
+  /** The number of slots of its role. */
+  count: number;
   args: string[];
   worker: Worker | null;
   backoff: Backoff;
@@ -90,6 +96,7 @@ export class Supervisor {
         this.slots.push({
           role: group.role,
           index,
+          count: group.count,
           args: group.argsFor(index),
           worker: null,
           backoff: new Backoff(500, 10_000),
@@ -223,7 +230,12 @@ export class Supervisor {
 
   private spawn(slot: Slot, probation = false): Worker {
     cluster.setupPrimary({ exec: CLI, args: [slot.role, ...slot.args] });
-    const worker = cluster.fork(this.env);
+    // A business worker learns its place in the group (`worker.id`, `worker.count` in onWorkerStart).
+    const env =
+      slot.role === 'business'
+        ? { ...this.env, [WORKER_ID_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(slot.count) }
+        : this.env;
+    const worker = cluster.fork(env);
     slot.worker = worker;
     slot.last = null;
     const startedAt = Date.now();

@@ -1,7 +1,7 @@
 import { Cmd, type Message, type SessionData } from '../shared/commands.ts';
 import { ErrorCode, hasCode } from '../shared/errors.ts';
 import { Query, type ClientInfo, type QueryArgs, type QueryName, type QueryResult } from '../shared/queries.ts';
-import { name, nameList, ownerOf, payload, session, type Name, type SendData } from './call-arguments.ts';
+import { invalid, name, nameList, ownerOf, payload, session, type Name, type SendData } from './call-arguments.ts';
 import type { GatewayDirectory } from './gateway-directory.ts';
 import { counted, isDeliveryCount, SENDS, type Route, type SendArgs, type SendCall } from './sends.ts';
 
@@ -24,6 +24,17 @@ function mergeLists(parts: Record<string, string[]>[]): Record<string, string[]>
     for (const [key, list] of Object.entries(part)) for (const item of list) (out[key] ??= new Set()).add(item);
   }
   return Object.fromEntries(Object.entries(out).map(([k, set]) => [k, [...set]]));
+}
+
+/** A `group` query argument: null for every client, one name, or several. */
+function groupArg(call: string, group: unknown): string | string[] | null {
+  if (group == null) return null;
+  return Array.isArray(group) ? nameList(call, 'group', group) : name(call, 'group', group);
+}
+
+/** Like groupArg, where a group must be given. */
+function requiredGroups(call: string, group: unknown): string | string[] {
+  return groupArg(call, group) ?? invalid(call, 'group must be a string or an array of strings, got null');
 }
 
 const counts = (lists: Record<string, string[]>) =>
@@ -149,6 +160,26 @@ export abstract class GatewayApi {
     this.toOwner('destroyClient', clientId, { cmd: Cmd.DestroyClient, client: clientId });
   }
 
+  /**
+   * Routes a client's events by `key`: from its next event on, every gateway sends the events of all clients
+   * with the same key to the same business worker (chosen among the live workers by a hash of the key and
+   * their names), so a game room's or a document's state can live in that worker's memory. `null` goes back to
+   * the default, sticky per client. When workers come and go, few keys move, and a client moves only once its
+   * running event has finished, so its events stay in order. `ctx.routeKey` shows the key. Keys are routed
+   * apart from groups: join the room's group as well to send to it.
+   * @example
+   * Gateway.joinGroup(clientId, `room:${room}`);
+   * Gateway.setRouteKey(clientId, `room:${room}`); // the room's state can now live in this worker's memory
+   */
+  setRouteKey(clientId: string, key: Name | null): void {
+    const call = 'setRouteKey';
+    this.toOwner(call, clientId, {
+      cmd: Cmd.SetRouteKey,
+      client: clientId,
+      key: key === null ? null : name(call, 'key', key),
+    });
+  }
+
   // ---- uids, groups, sessions ----------------------------------------------------------------------------
 
   /** Binds a client to a uid. A client has at most one uid (binding again replaces it); a uid many clients. */
@@ -241,22 +272,30 @@ export abstract class GatewayApi {
     return concat(await this.askAll(Query.ClientIds, { group: null }));
   }
 
-  /** `{ clientId: session }` of every client, or of a group's members when `group` is given. */
-  async getAllClientSessions(group?: Name | null): Promise<Record<string, SessionData>> {
-    const g = group == null ? null : name('getAllClientSessions', 'group', group);
-    return merge<SessionData>(await this.askAll(Query.ClientSessions, { group: g }));
+  /** `{ clientId: session }` of every client, or of a group's (or groups') members when `group` is given. */
+  async getAllClientSessions(group?: Name | Name[] | null): Promise<Record<string, SessionData>> {
+    return merge<SessionData>(
+      await this.askAll(Query.ClientSessions, { group: groupArg('getAllClientSessions', group) }),
+    );
   }
 
-  async getClientIdCountByGroup(group: Name): Promise<number> {
-    return sum(await this.askAll(Query.ClientCount, { group: name('getClientIdCountByGroup', 'group', group) }));
+  /**
+   * The number of clients in a group; with several groups, of clients in any of them (each counted once); with
+   * no group, of every client, as in GatewayWorker.
+   */
+  async getClientIdCountByGroup(group?: Name | Name[] | null): Promise<number> {
+    return sum(await this.askAll(Query.ClientCount, { group: groupArg('getClientIdCountByGroup', group) }));
   }
 
-  async getClientIdListByGroup(group: Name): Promise<string[]> {
-    return concat(await this.askAll(Query.ClientIds, { group: name('getClientIdListByGroup', 'group', group) }));
+  /** The client ids of a group's members, or of several groups' (each client once). */
+  async getClientIdListByGroup(group: Name | Name[]): Promise<string[]> {
+    return concat(await this.askAll(Query.ClientIds, { group: requiredGroups('getClientIdListByGroup', group) }));
   }
 
-  async getClientSessionsByGroup(group: Name): Promise<Record<string, SessionData>> {
-    return this.getAllClientSessions(name('getClientSessionsByGroup', 'group', group));
+  /** `{ clientId: session }` of a group's (or groups') members; with no group, of every client, as in GatewayWorker. */
+  async getClientSessionsByGroup(group?: Name | Name[] | null): Promise<Record<string, SessionData>> {
+    const arg = groupArg('getClientSessionsByGroup', group);
+    return merge<SessionData>(await this.askAll(Query.ClientSessions, { group: arg }));
   }
 
   /** Every bound uid, once each, across all gateways. */
@@ -269,12 +308,14 @@ export abstract class GatewayApi {
     return (await this.getAllUidList()).length;
   }
 
-  async getUidListByGroup(group: Name): Promise<string[]> {
-    return union(await this.askAll(Query.Uids, { group: name('getUidListByGroup', 'group', group) }));
+  /** The distinct uids bound to members of a group, or of several groups. */
+  async getUidListByGroup(group: Name | Name[]): Promise<string[]> {
+    return union(await this.askAll(Query.Uids, { group: requiredGroups('getUidListByGroup', group) }));
   }
 
-  async getUidCountByGroup(group: Name): Promise<number> {
-    return (await this.getUidListByGroup(group)).length;
+  /** The number of distinct uids among a group's (or groups') members. */
+  async getUidCountByGroup(group: Name | Name[]): Promise<number> {
+    return (await this.getUidListByGroup(requiredGroups('getUidCountByGroup', group))).length;
   }
 
   /** Every group with at least one member. */
@@ -310,5 +351,32 @@ export abstract class GatewayApi {
       for (const [g, n] of Object.entries(part)) out[g] = (out[g] ?? 0) + n;
     }
     return out;
+  }
+
+  // ---- GatewayWorker's other names -----------------------------------------------------------------------
+
+  /** @deprecated GatewayWorker's older name: use getAllClientIdCount. */
+  getAllClientCount(): Promise<number> {
+    return this.getAllClientIdCount();
+  }
+
+  /** @deprecated GatewayWorker's older name: use getClientIdCountByGroup. */
+  getClientCountByGroup(group?: Name | Name[] | null): Promise<number> {
+    return this.getClientIdCountByGroup(group);
+  }
+
+  /** @deprecated GatewayWorker's older name: use getAllClientSessions. */
+  getAllClientInfo(group?: Name | Name[] | null): Promise<Record<string, SessionData>> {
+    return this.getAllClientSessions(group);
+  }
+
+  /** @deprecated GatewayWorker's older name: use getClientSessionsByGroup. */
+  getClientInfoByGroup(group?: Name | Name[] | null): Promise<Record<string, SessionData>> {
+    return this.getClientSessionsByGroup(group);
+  }
+
+  /** @deprecated GatewayWorker's misspelling, kept so ported code runs: use destroyClient. */
+  destoryClient(clientId: string): void {
+    this.destroyClient(clientId);
   }
 }

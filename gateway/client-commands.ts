@@ -94,6 +94,10 @@ export class ClientCommands {
       case Cmd.DestroyClient:
         client.ws.terminate();
         return;
+      case Cmd.SetRouteKey:
+        // Read by the router when it sends the client's next event.
+        client.routeKey = msg.key ?? null;
+        return;
     }
   }
 
@@ -155,6 +159,7 @@ export type ClientCommand = Extract<
       | typeof Cmd.SetSession
       | typeof Cmd.UpdateSession
       | typeof Cmd.CloseClient
-      | typeof Cmd.DestroyClient;
+      | typeof Cmd.DestroyClient
+      | typeof Cmd.SetRouteKey;
   }
 >;

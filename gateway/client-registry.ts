@@ -22,6 +22,10 @@ export class ClientState {
   /** Created on the first joinGroup: most clients join none, and an empty Set costs memory per connection. */
   groups: ReadonlySet<string> = NO_GROUPS;
   session: SessionData = NO_SESSION;
+  /** The client's remote port (its address is `ip`), sent with every event for `ctx.port`. */
+  port = 0;
+  /** Set by Gateway.setRouteKey: the client's events go to the worker that the key hashes to. */
+  routeKey: string | null = null;
   /** The worker this client's events are sticky to, while it is alive. */
   worker: RoutedWorker | null = null;
   /** An event was sent to `worker` and is not yet done. */

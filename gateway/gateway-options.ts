@@ -17,7 +17,10 @@ export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:7272';
 export const DEFAULT_LAN_IP = '127.0.0.1';
 export const DEFAULT_INNER_PORT = 2900;
 export const DEFAULT_PING_INTERVAL = 25_000;
+/** With WebSocket pings, which every client answers by itself. */
 export const DEFAULT_PING_NOT_RESPONSE_LIMIT = 2;
+/** With `pingData`, which only a client written to answer it does: GatewayWorker's default. */
+export const DEFAULT_PING_DATA_NOT_RESPONSE_LIMIT = 0;
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024;
 export const DEFAULT_MAX_PENDING_EVENTS = 256;
 export const DEFAULT_MAX_SEND_BUFFER = 1024 * 1024;
@@ -44,9 +47,13 @@ export interface GatewayOptions extends LinkSettings {
   register?: string | readonly string[];
   /** Shared secret; required unless every address is loopback. @default SWITCHBOARD_SECRET */
   secret?: string;
-  /** Ms between heartbeats to each client. @default 25000 */
+  /** Ms between heartbeats to each client; 0 sends none (GatewayWorker's default). @default 25000 */
   pingInterval?: number;
-  /** Heartbeats a client may leave unanswered before it is closed; 0 never closes. @default 2 */
+  /**
+   * Heartbeats a client may leave unanswered before it is closed; 0 never closes. Any message or pong answers.
+   * @default 2 with WebSocket pings (browsers answer them by themselves); 0 with `pingData`, as in GatewayWorker,
+   * where the client need not answer the text
+   */
   pingNotResponseLimit?: number;
   /**
    * Text sent to every client each heartbeat, for clients that cannot answer WebSocket pings; any message from
@@ -121,6 +128,15 @@ export interface ResolvedGatewayOptions {
   log: Logger;
 }
 
+/** 0 (no heartbeats) or at least 100 ms. */
+function pingInterval(value: number): number {
+  if (value === 0 || (Number.isInteger(value) && value >= 100)) return value;
+  throw new SwitchboardError(
+    ErrorCode.InvalidOption,
+    `pingInterval must be 0 (no heartbeats) or an integer of at least 100 ms, got ${value}`,
+  );
+}
+
 export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
   const listen =
     typeof options.listen === 'object' ? options.listen : parseHostPort(options.listen ?? DEFAULT_GATEWAY_LISTEN);
@@ -170,10 +186,11 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     inner,
     innerListen,
     registers,
-    pingInterval: checkInteger('pingInterval', options.pingInterval ?? DEFAULT_PING_INTERVAL, 100),
+    pingInterval: pingInterval(options.pingInterval ?? DEFAULT_PING_INTERVAL),
     pingNotResponseLimit: checkInteger(
       'pingNotResponseLimit',
-      options.pingNotResponseLimit ?? DEFAULT_PING_NOT_RESPONSE_LIMIT,
+      options.pingNotResponseLimit ??
+        (options.pingData ? DEFAULT_PING_DATA_NOT_RESPONSE_LIMIT : DEFAULT_PING_NOT_RESPONSE_LIMIT),
       0,
     ),
     pingData: options.pingData ?? '',

@@ -131,13 +131,16 @@ export class GatewayServer {
     if (this.options.demo) await addDemoRoutes(http);
     const listenBound = await http.listen(listen);
 
-    this.heartbeat = new ClientHeartbeat(
-      this.registry,
-      this.options.pingInterval,
-      this.options.pingNotResponseLimit,
-      this.options.pingData,
-      (id) => this.log.info(`client ${id} missed ${this.options.pingNotResponseLimit} heartbeats: disconnected`),
-    );
+    // --ping-interval 0: no heartbeats at all, as in GatewayWorker.
+    if (this.options.pingInterval > 0) {
+      this.heartbeat = new ClientHeartbeat(
+        this.registry,
+        this.options.pingInterval,
+        this.options.pingNotResponseLimit,
+        this.options.pingData,
+        (id) => this.log.info(`client ${id} missed ${this.options.pingNotResponseLimit} heartbeats: disconnected`),
+      );
+    }
     this.registers = this.options.registers.map(
       (address) =>
         new PersistentLink(address, 'register', this.link, 'gateway', `gateway ${this.innerAddress}`, {
@@ -238,6 +241,7 @@ export class GatewayServer {
     }
     const client = new ClientState(this.ids.next(), ws, request.ip);
     if (this.gatewayWorker) request.gatewayWorkerClientId = this.gatewayWorker.toGatewayWorkerId(client.id);
+    client.port = request.port;
     this.registry.add(client);
     this.counters.connectionsOpened++;
     this.router.enqueue(client, { kind: 'connect', request });
@@ -353,6 +357,7 @@ export class GatewayServer {
       case Cmd.UpdateSession:
       case Cmd.CloseClient:
       case Cmd.DestroyClient:
+      case Cmd.SetRouteKey:
         return this.commands.client(msg);
       case Cmd.Ungroup:
         return registry.ungroup(msg.group);

@@ -17,6 +17,23 @@ function uidsOf(clients: Iterable<ClientState>): string[] {
   return [...out];
 }
 
+/** The clients of one group, of several (each client once), or every client when `group` is null. */
+function membersOf(registry: ClientRegistry, group: string | string[] | null): Iterable<ClientState> {
+  if (!Array.isArray(group)) return registry.members(group);
+  if (group.length === 1) return registry.members(group[0]!);
+  const out = new Set<ClientState>();
+  for (const g of group) for (const c of registry.members(g)) out.add(c);
+  return out;
+}
+
+function countOf(registry: ClientRegistry, group: string | string[] | null): number {
+  if (group === null) return registry.clients.size;
+  if (!Array.isArray(group)) return registry.groups.get(group)?.size ?? 0;
+  let n = 0;
+  for (const _ of membersOf(registry, group)) n++;
+  return n;
+}
+
 type Answers = { [Q in QueryName]: (registry: ClientRegistry, args: QueryArgs<Q>) => QueryResult<Q> };
 
 /** How this gateway answers each query (arguments and results as declared in shared/queries.ts). */
@@ -37,15 +54,14 @@ const answers: Answers = {
     }
     return out;
   },
-  [Query.ClientCount]: (registry, { group }) =>
-    group === null ? registry.clients.size : (registry.groups.get(group)?.size ?? 0),
-  [Query.ClientIds]: (registry, { group }) => [...registry.members(group)].map((c) => c.id),
+  [Query.ClientCount]: (registry, { group }) => countOf(registry, group),
+  [Query.ClientIds]: (registry, { group }) => [...membersOf(registry, group)].map((c) => c.id),
   [Query.ClientSessions]: (registry, { group }) => {
     const out: Record<string, SessionData> = {};
-    for (const c of registry.members(group)) out[c.id] = c.session;
+    for (const c of membersOf(registry, group)) out[c.id] = c.session;
     return out;
   },
-  [Query.Uids]: (registry, { group }) => uidsOf(registry.members(group)),
+  [Query.Uids]: (registry, { group }) => uidsOf(membersOf(registry, group)),
   [Query.GroupCounts]: (registry, { groups }) => {
     const out: Record<string, number> = {};
     for (const g of groups) out[g] = registry.groups.get(g)?.size ?? 0;

@@ -2,6 +2,10 @@ import { Cmd } from '../shared/commands.ts';
 import type { Link } from '../shared/link.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ClientState, PendingEvent } from './client-registry.ts';
+import { pickByKey } from './route-hash.ts';
+
+/** Route keys whose worker is remembered between membership changes; past it the memo starts again. */
+const MAX_REMEMBERED_KEYS = 10_000;
 
 /** What the router needs of a worker's link: its name for logs, and a way to send it events. */
 export type WorkerPeer = Pick<Link, 'name' | 'send'>;
@@ -27,7 +31,11 @@ export class RoutedWorker {
  * and at most one event per client is ever at risk when a worker dies.
  *
  * A client is bound to the least-loaded worker on its first event and stays there until that worker goes.
- * With no worker connected, events wait in the client's bounded queue.
+ * A client with a route key (Gateway.setRouteKey) goes instead to the worker its key hashes to among the
+ * workers taking events (route-hash.ts), which every gateway picks alike. When workers come or go, a keyed
+ * client moves only between events, like a client of a draining worker: its in-flight event finishes where it
+ * runs before the next one is sent elsewhere. With no worker connected, events wait in the client's bounded
+ * queue.
  */
 export class WorkerRouter {
   private readonly workers: RoutedWorker[] = [];
@@ -35,6 +43,8 @@ export class WorkerRouter {
   private readonly waiting = new Set<ClientState>();
   /** Events that were with a worker when its link broke. */
   lostEvents = 0;
+  /** The worker each route key hashes to among `workers`; forgotten whenever they change. */
+  private readonly keyed = new Map<string, RoutedWorker>();
 
   constructor(
     private readonly log: Logger,
@@ -62,7 +72,12 @@ export class WorkerRouter {
 
   addWorker(link: WorkerPeer): RoutedWorker {
     const worker = new RoutedWorker(link);
+    if (this.workers.some((w) => w.link.name === link.name)) {
+      this.log.warn(`two workers are named ${link.name}: keyed routing needs every worker name to be unique`);
+    }
     this.workers.push(worker);
+    this.keyed.clear();
+    // Keyed clients that are idle move to the newcomer if their key now hashes to it: on their next event.
     const waiting = [...this.waiting];
     this.waiting.clear();
     for (const client of waiting) this.dispatch(client);
@@ -72,6 +87,7 @@ export class WorkerRouter {
   removeWorker(worker: RoutedWorker): void {
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
+    this.keyed.clear();
     let lost = 0;
     for (const client of worker.clients) {
       client.worker = null;
@@ -100,6 +116,7 @@ export class WorkerRouter {
     worker.draining = true;
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
+    this.keyed.clear();
     for (const client of [...worker.clients]) {
       if (!client.inFlight) this.unbind(client);
     }
@@ -141,29 +158,36 @@ export class WorkerRouter {
       if (client.gone) this.finish(client);
       return;
     }
-    const worker = client.worker ?? this.leastLoaded();
+    // Nothing of this client is in flight here (dispatch runs only then), so it may change workers now.
+    const worker = client.routeKey === null ? (client.worker ?? this.leastLoaded()) : this.workerFor(client.routeKey);
     if (!worker) {
       this.waiting.add(client);
       return;
     }
     if (client.worker !== worker) {
+      this.unbind(client);
       client.worker = worker;
       worker.clients.add(client);
     }
     client.queue.shift();
     client.inFlight = true;
     worker.eventsRouted++;
-    const { id, uid, session } = client;
+    const { id, uid, session, ip, port, routeKey } = client;
     switch (event.kind) {
       case 'connect':
         // shift() leaves the array its backing store (~160 bytes) and most clients then sit idle for long:
         // setting the length lets go of it.
         if (client.queue.length === 0) client.queue.length = 0;
-        return worker.link.send({ cmd: Cmd.EvConnect, client: id, session, request: { ...event.request } });
+        return worker.link.send({ cmd: Cmd.EvConnect, client: id, session, request: { ...event.request }, routeKey });
       case 'message':
-        return worker.link.send({ cmd: Cmd.EvMessage, client: id, uid, session, data: event.data });
+        // Most clients have no route key: the field is left out rather than sent as null with every message.
+        return worker.link.send(
+          routeKey === null
+            ? { cmd: Cmd.EvMessage, client: id, uid, session, data: event.data, ip, port }
+            : { cmd: Cmd.EvMessage, client: id, uid, session, data: event.data, ip, port, routeKey },
+        );
       case 'close':
-        return worker.link.send({ cmd: Cmd.EvClose, client: id, uid, session });
+        return worker.link.send({ cmd: Cmd.EvClose, client: id, uid, session, ip, port, routeKey });
     }
   }
 
@@ -171,6 +195,17 @@ export class WorkerRouter {
     this.unbind(client);
     this.waiting.delete(client);
     this.onFinished(client);
+  }
+
+  /** The worker taking events that `key` hashes to, or undefined when none is. */
+  private workerFor(key: string): RoutedWorker | undefined {
+    let worker = this.keyed.get(key);
+    if (worker) return worker;
+    worker = pickByKey(key, this.workers, (w) => w.link.name);
+    if (!worker) return undefined;
+    if (this.keyed.size >= MAX_REMEMBERED_KEYS) this.keyed.clear();
+    this.keyed.set(key, worker);
+    return worker;
   }
 
   private leastLoaded(): RoutedWorker | undefined {

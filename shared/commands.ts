@@ -47,6 +47,8 @@ export const Cmd = {
   UpdateSession: 40,
   CloseClient: 41,
   DestroyClient: 42,
+  // Worker/client -> gateway: route this client's events by a key (null: back to sticky per client).
+  SetRouteKey: 43,
   // Queries and their answers.
   Query: 50,
   QueryResult: 51,
@@ -112,9 +114,18 @@ const schema = {
   [Cmd.GatewayList]: { addresses: 'names' },
   [Cmd.GatewayJoined]: { address: 'name' },
   [Cmd.GatewayLeft]: { address: 'name' },
-  [Cmd.EvConnect]: { client: 'name', session: 'map', request: 'map' },
-  [Cmd.EvMessage]: { client: 'name', uid: 'name?', session: 'map', data: 'data' },
-  [Cmd.EvClose]: { client: 'name', uid: 'name?', session: 'map' },
+  // Every event carries the client's address and route key, so any worker that takes it can show them in ctx.
+  [Cmd.EvConnect]: { client: 'name', session: 'map', request: 'map', routeKey: 'name?' },
+  [Cmd.EvMessage]: {
+    client: 'name',
+    uid: 'name?',
+    session: 'map',
+    data: 'data',
+    ip: 'name?',
+    port: 'int?',
+    routeKey: 'name?',
+  },
+  [Cmd.EvClose]: { client: 'name', uid: 'name?', session: 'map', ip: 'name?', port: 'int?', routeKey: 'name?' },
   [Cmd.EventDone]: { client: 'name' },
   [Cmd.WorkerDraining]: {},
   [Cmd.WorkerDrained]: {},
@@ -137,6 +148,7 @@ const schema = {
   [Cmd.UpdateSession]: { client: 'name', session: 'map' },
   [Cmd.CloseClient]: { client: 'name', data: 'data?' },
   [Cmd.DestroyClient]: { client: 'name' },
+  [Cmd.SetRouteKey]: { client: 'name', key: 'name?' },
   [Cmd.Query]: { id: 'int', q: 'name', args: 'map' },
   [Cmd.QueryResult]: { id: 'int', value: 'any' },
   [Cmd.QueryError]: { id: 'int', code: 'name', message: 'text' },

@@ -67,6 +67,12 @@ export const ErrorCode = {
    * sends the secret in clear text.
    */
   PlaintextSecret: 'SB_ERR_PLAINTEXT_SECRET',
+  /**
+   * The events module exports a name that reads like a handler but is none (`onMesage`: did you mean
+   * onMessage?), so its events would never reach it. Other exports that are not handlers are only logged, with
+   * this code, at warn level.
+   */
+  UnknownHandler: 'SB_ERR_UNKNOWN_HANDLER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

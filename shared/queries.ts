@@ -28,10 +28,13 @@ export interface ClientInfo {
   session: SessionData;
 }
 
-/** Argument kinds: `names` an array of names (at most MAX_NAME_LENGTH each); `name?` a name, or null or absent. */
-type ArgKind = 'names' | 'name?';
+/**
+ * Argument kinds: `names` an array of names (at most MAX_NAME_LENGTH each); `groups?` a name, an array of
+ * names, or null or absent.
+ */
+type ArgKind = 'names' | 'groups?';
 
-type ArgType = { names: string[]; 'name?': string | null };
+type ArgType = { names: string[]; 'groups?': string | string[] | null };
 
 /**
  * Result shapes: `count` an integer, `names` an array of names, `nameLists` `{ [key]: name[] }`, `counts`
@@ -55,14 +58,15 @@ const schema = {
   [Query.ClientInfo]: { args: { clients: 'names' }, result: 'clientInfo' },
   /** The clients of each uid among `uids` bound here (uids with none are left out). */
   [Query.UidClients]: { args: { uids: 'names' }, result: 'nameLists' },
-  /** The number of clients (of the group, or all when group is null). */
-  [Query.ClientCount]: { args: { group: 'name?' }, result: 'count' },
-  /** The client ids (of the group, or all). */
-  [Query.ClientIds]: { args: { group: 'name?' }, result: 'names' },
-  /** `{ [clientId]: session }` (of the group, or all). */
-  [Query.ClientSessions]: { args: { group: 'name?' }, result: 'sessions' },
-  /** The distinct uids bound here (of the group's members, or all). */
-  [Query.Uids]: { args: { group: 'name?' }, result: 'names' },
+  // `group`: one group, or several (a client in two of them is counted once), or null for every client.
+  /** The number of clients (of the group(s), or all when group is null). */
+  [Query.ClientCount]: { args: { group: 'groups?' }, result: 'count' },
+  /** The client ids (of the group(s), or all). */
+  [Query.ClientIds]: { args: { group: 'groups?' }, result: 'names' },
+  /** `{ [clientId]: session }` (of the group(s), or all). */
+  [Query.ClientSessions]: { args: { group: 'groups?' }, result: 'sessions' },
+  /** The distinct uids bound here (of the group(s)' members, or all). */
+  [Query.Uids]: { args: { group: 'groups?' }, result: 'names' },
   /** `{ [group]: number of members }` for each of `groups`. */
   [Query.GroupCounts]: { args: { groups: 'names' }, result: 'counts' },
   /** The groups that have members here. */
@@ -132,11 +136,11 @@ export function parseQueryArgs<Q extends QueryName>(q: Q, args: Record<string, u
   const out: Record<string, unknown> = {};
   for (const [field, kind] of argLists[q]) {
     const value = args[field] ?? null;
-    const ok = kind === 'names' ? isNames(value) : value === null || isName(value);
+    const ok = kind === 'names' ? isNames(value) : value === null || isName(value) || isNames(value);
     if (!ok) {
       throw new SwitchboardError(
         ErrorCode.InvalidArgument,
-        `query ${q}: "${field}" must be ${kind === 'names' ? 'an array of strings' : 'a string or null'}`,
+        `query ${q}: "${field}" must be ${kind === 'names' ? 'an array of strings' : 'a string, an array of strings or null'}`,
       );
     }
     out[field] = value;

@@ -287,6 +287,15 @@ describe('--count N: the command line of each copy', () => {
     assert.deepEqual(perCopyArgs(businessFlags, parse(businessFlags, ['--count', '2']), 1), [], 'nothing of its own');
   });
 
+  it('gives the copies of a named business worker names of their own, for keyed routing', () => {
+    const args = ['--count', '3', '--name', 'chat'];
+    const values = parse(businessFlags, args);
+    const names = [0, 1, 2].map(
+      (i) => parse(businessFlags, [...withoutCount(args), ...perCopyArgs(businessFlags, values, i)]).name,
+    );
+    assert.deepEqual(names, ['chat-0', 'chat-1', 'chat-2']);
+  });
+
   it('with --inner-port 0, every copy gets 0 (any free port)', () => {
     const args = ['--count', '2', '--inner-port', '0'];
     const values = parse(gatewayFlags, args);

@@ -25,6 +25,9 @@ describe('parseMessage', () => {
     assert.equal(parseMessage({ cmd: Cmd.BindUid, client: 'c', uid: '42' }).cmd, Cmd.BindUid);
     assert.equal(parseMessage({ cmd: Cmd.CloseClient, client: 'c' }).cmd, Cmd.CloseClient); // data may be absent
     assert.equal(parseMessage({ cmd: Cmd.SendToAll, data: new Uint8Array([1]), exclude: [] }).cmd, Cmd.SendToAll);
+    assert.equal(parseMessage({ cmd: Cmd.SetRouteKey, client: 'c', key: null }).cmd, Cmd.SetRouteKey);
+    // Events from a gateway that sends no address or route key (an older one) are still events.
+    assert.equal(parseMessage({ cmd: Cmd.EvMessage, client: 'c', session: {}, data: 'x' }).cmd, Cmd.EvMessage);
   });
 
   it('refuses unknown commands, wrong field types and oversize names with SB_ERR_BAD_FRAME', () => {
@@ -41,6 +44,9 @@ describe('parseMessage', () => {
       { cmd: Cmd.SetSession, client: 'c', session: [1] },
       { cmd: Cmd.JoinGroup, client: 'c', group: 'g'.repeat(MAX_NAME_LENGTH + 1) },
       { cmd: Cmd.Query, id: 1.5, q: 'x', args: {} },
+      { cmd: Cmd.SetRouteKey, client: 'c', key: 5 },
+      { cmd: Cmd.SetRouteKey, client: 'c', key: 'k'.repeat(MAX_NAME_LENGTH + 1) },
+      { cmd: Cmd.EvMessage, client: 'c', session: {}, data: 'x', port: '80' },
     ];
     for (const value of bad) {
       assert.throws(() => parseMessage(value), { code: 'SB_ERR_BAD_FRAME' }, JSON.stringify(value));

@@ -62,3 +62,35 @@ describe('link heartbeat period', () => {
     }
   });
 });
+
+describe('gateway options: client heartbeats', () => {
+  it('turns heartbeats off with pingInterval 0 and refuses a period below 100 ms', () => {
+    assert.equal(parseGatewayOptions({ pingInterval: 0, log }).pingInterval, 0);
+    for (const pingInterval of [50, -1, 1.5]) {
+      assert.throws(() => parseGatewayOptions({ pingInterval, log }), { code: 'SB_ERR_INVALID_OPTION' });
+    }
+  });
+
+  it('cuts off silent clients after 2 WebSocket pings, but never for unanswered pingData unless told', () => {
+    assert.equal(parseGatewayOptions({ log }).pingNotResponseLimit, 2);
+    assert.equal(parseGatewayOptions({ pingData: 'hb', log }).pingNotResponseLimit, 0, "GatewayWorker's default");
+    assert.equal(parseGatewayOptions({ pingData: 'hb', pingNotResponseLimit: 3, log }).pingNotResponseLimit, 3);
+    assert.equal(parseGatewayOptions({ pingNotResponseLimit: 0, log }).pingNotResponseLimit, 0);
+  });
+});
+
+describe('worker options: index in the group', () => {
+  it('is 0 of 1 by default and refuses an index outside its group', () => {
+    const alone = parseWorkerOptions({ log });
+    assert.deepEqual([alone.id, alone.count], [0, 1]);
+    const third = parseWorkerOptions({ id: 2, count: 3, log });
+    assert.deepEqual([third.id, third.count], [2, 3]);
+    for (const [id, count] of [
+      [3, 3],
+      [-1, 2],
+      [0, 0],
+    ]) {
+      assert.throws(() => parseWorkerOptions({ id, count, log }), { code: 'SB_ERR_INVALID_OPTION' });
+    }
+  });
+});

@@ -14,6 +14,7 @@ describe('query table', () => {
     assert.deepEqual(parseQueryArgs(Query.ClientCount, { group: 'g', extra: 1 }), { group: 'g' });
     assert.deepEqual(parseQueryArgs(Query.UidClients, { uids: ['a', 'b'] }), { uids: ['a', 'b'] });
     assert.deepEqual(parseQueryArgs(Query.GroupIds, { anything: true }), {});
+    assert.deepEqual(parseQueryArgs(Query.ClientIds, { group: ['g', 'h'] }), { group: ['g', 'h'] });
   });
 
   it('refuses malformed arguments with SB_ERR_INVALID_ARGUMENT', () => {
@@ -23,6 +24,8 @@ describe('query table', () => {
       [Query.UidClients, { uids: ['a', 1] }],
       [Query.ClientInfo, { clients: ['x'.repeat(MAX_NAME_LENGTH + 1)] }],
       [Query.ClientIds, { group: 5 }],
+      [Query.ClientIds, { group: ['g', 5] }],
+      [Query.Uids, { group: {} }],
       [Query.GroupCounts, { groups: null }],
     ];
     for (const [q, args] of bad) assert.throws(() => parseQueryArgs(q, args), { code: 'SB_ERR_INVALID_ARGUMENT' });

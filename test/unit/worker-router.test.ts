@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { WebSocket } from 'ws';
 import { ClientState } from '../../gateway/client-registry.ts';
 import { WorkerRouter, type RoutedWorker } from '../../gateway/worker-router.ts';
+import { pickByKey } from '../../gateway/route-hash.ts';
 import { Cmd, type Message } from '../../shared/commands.ts';
 import { createLogger } from '../../shared/logger.ts';
 
@@ -177,5 +178,97 @@ describe('WorkerRouter', () => {
     router.done(w, a);
     assert.deepEqual(finished, ['a'], 'a gone client is forgotten once its close event is done');
     assert.equal(w.clients.size, 0);
+  });
+
+  describe('keyed', () => {
+    /** A key that hashes to `name` among `names`. */
+    const keyFor = (name: string, names: string[]) => {
+      for (let i = 0; ; i++) if (pickByKey(`k${i}`, names, (n) => n) === name) return `k${i}`;
+    };
+
+    it('sends every client of a key to the worker the key hashes to, whatever the load', () => {
+      const { client, message, worker } = setup();
+      const [w1, p1] = worker('w1');
+      const [, p2] = worker('w2');
+      const key = keyFor('w1', ['w1', 'w2']);
+      const clients = ['a', 'b', 'c', 'd'].map(client);
+      for (const c of clients) c.routeKey = key;
+      for (const c of clients) message(c, 'x');
+      assert.deepEqual(p1.take(), ['a:message:x', 'b:message:x', 'c:message:x', 'd:message:x']);
+      assert.deepEqual(p2.take(), []);
+      assert.equal(w1.clients.size, 4);
+    });
+
+    it('moves a client whose key is set only between its events: the in-flight one finishes first', () => {
+      const { router, client, message, worker } = setup();
+      const [w1, p1] = worker('w1');
+      const [w2, p2] = worker('w2');
+      const a = client('a');
+      message(a, '1'); // unkeyed: least-loaded w1
+      message(a, '2');
+      assert.deepEqual(p1.take(), ['a:message:1']);
+      a.routeKey = keyFor('w2', ['w1', 'w2']);
+      assert.deepEqual(p2.take(), [], 'nothing overtakes the event in flight on w1');
+      router.done(w2, a); // a done from the wrong worker changes nothing
+      assert.deepEqual(p2.take(), []);
+      router.done(w1, a);
+      assert.deepEqual(p2.take(), ['a:message:2']);
+      assert.equal(a.worker, w2);
+      assert.equal(w1.clients.has(a), false, 'the old worker lets go of it');
+      a.routeKey = null;
+      router.done(w2, a);
+      message(a, '3');
+      assert.deepEqual(p2.take(), ['a:message:3'], 'back to per-client: it stays where it is');
+    });
+
+    it('moves only the keys of a worker that drains, after their in-flight events, and only to the others', () => {
+      const { router, client, message, worker } = setup();
+      const names = ['w1', 'w2', 'w3'];
+      const peers = names.map((n) => worker(n));
+      const keys = Array.from({ length: 60 }, (_, i) => `key-${i}`);
+      const clients = keys.map((k) => Object.assign(client(k), { routeKey: k }));
+      for (const c of clients) message(c, 'x');
+      const home = new Map(clients.map((c) => [c.id, c.worker!]));
+      assert.equal(new Set(home.values()).size, 3, 'keys spread over the three workers');
+      const [w2] = peers[1]!;
+      for (const [w] of peers) for (const c of [...w.clients]) if (w !== w2) router.done(w, c);
+      router.drain(w2);
+      assert.deepEqual(
+        peers[1]![1].take().filter((e) => e === 'drained'),
+        [],
+        'w2 still has events in flight',
+      );
+      for (const c of [...w2.clients]) {
+        message(c, 'y');
+        router.done(w2, c);
+      }
+      assert.deepEqual(
+        peers[1]![1].take().filter((e) => e === 'drained'),
+        ['drained'],
+      );
+      for (const c of clients) {
+        message(c, 'z');
+        if (home.get(c.id) !== w2) assert.equal(c.worker, home.get(c.id), `${c.id} stays`);
+        else assert.notEqual(c.worker, w2, `${c.id} moved off the draining worker`);
+      }
+    });
+
+    it('moves a key to a joining worker on its next event, and back when that worker leaves', () => {
+      const { router, client, message, worker } = setup();
+      const [w1] = worker('w1');
+      const key = keyFor('w2', ['w1', 'w2']);
+      const a = Object.assign(client('a'), { routeKey: key });
+      message(a, '1');
+      assert.equal(a.worker, w1, 'the only worker');
+      const [w2, p2] = worker('w2');
+      router.done(w1, a);
+      message(a, '2');
+      assert.equal(a.worker, w2);
+      assert.deepEqual(p2.take(), ['a:message:2']);
+      router.removeWorker(w2);
+      assert.equal(router.lostEvents, 1, 'its event in flight was lost with w2');
+      message(a, '3');
+      assert.equal(a.worker, w1, 'its next event goes back to w1');
+    });
   });
 });
