@@ -321,7 +321,7 @@ export class GatewayServer {
       case Cmd.JoinGroup:
         this.commands.client(msg);
         // The subscriber counts on this answer to know its own bind or join has taken effect here.
-        if (this.membership.isSubscribed(link)) link.send({ cmd: Cmd.MembershipApplied });
+        this.membership.applied(link);
         return;
       case Cmd.UnbindUid:
       case Cmd.LeaveGroup:
