@@ -1,7 +1,15 @@
 import { DEFAULT_QUERY_TIMEOUT } from '../gateway-api/gateway-api-options.ts';
 import { DEFAULT_API_LISTEN, DEFAULT_MAX_BODY, type HttpApiOptions } from '../http-api/http-api-options.ts';
 import type { Logger } from '../shared/logger.ts';
-import { linkFlags, linkTls, logLevelFlag, registerFlag, routingFlag, secretFlag } from './common-flags.ts';
+import {
+  linkFlags,
+  linkTls,
+  logLevelFlag,
+  metricsFlag,
+  registerFlag,
+  routingFlag,
+  secretFlag,
+} from './common-flags.ts';
 import { integer, toOptions, type Flag, type FlagValues } from './flags.ts';
 
 /** `switchboard api`, in `--help` order, with the HttpApiOptions field each flag sets. */
@@ -36,6 +44,7 @@ export const apiFlags: Flag<HttpApiOptions>[] = [
   },
   routingFlag,
   ...linkFlags,
+  metricsFlag,
   logLevelFlag,
 ];
 

@@ -1,7 +1,7 @@
 import type { RegisterOptions } from '../register/register-options.ts';
 import type { Logger } from '../shared/logger.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
-import { heartbeatFlag, linkTls, listenerLinkFlags, logLevelFlag, secretFlag } from './common-flags.ts';
+import { heartbeatFlag, linkTls, listenerLinkFlags, logLevelFlag, metricsFlag, secretFlag } from './common-flags.ts';
 import { toOptions, type Flag, type FlagValues } from './flags.ts';
 
 /** `switchboard register`, in `--help` order, with the RegisterOptions field each flag sets. */
@@ -15,6 +15,7 @@ export const registerFlags: Flag<RegisterOptions>[] = [
   secretFlag,
   heartbeatFlag,
   ...listenerLinkFlags,
+  metricsFlag,
   logLevelFlag,
 ];
 

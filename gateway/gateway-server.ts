@@ -15,14 +15,16 @@ import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions }
 import { HttpServer, type PublicTls } from './http-server.ts';
 import { readFileSync } from 'node:fs';
 import { answerQuery } from './queries.ts';
-import { addClientLibraryRoutes, addDemoRoutes, addMetricsRoute } from './web-routes.ts';
+import { addClientLibraryRoutes, addDemoRoutes, addHealthRoutes, addMetricsRoute } from './web-routes.ts';
 import { WorkerRouter, type RoutedWorker } from './worker-router.ts';
 import { Admission } from './admission.ts';
 import { RateLimit } from './rate-limit.ts';
 import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
-import { MembershipFeed } from './membership-feed.ts';
+import { MembershipFeed, namesNotHeld } from './membership-feed.ts';
 import { ClientCommands } from './client-commands.ts';
 import { CloseCode } from './close-codes.ts';
+import { drainGateway } from './gateway-drain.ts';
+import { Health } from '../shared/health.ts';
 
 export { CloseCode };
 
@@ -35,6 +37,11 @@ export class GatewayServer {
   readonly registry = new ClientRegistry();
   readonly router: WorkerRouter;
   readonly counters = new GatewayCounters();
+  /** `/livez` and `/readyz`: ready while linked to a register and to at least one worker, and not draining. */
+  readonly health = new Health()
+    .add('registers', () => (this.registers.some((r) => r.isOpen) ? null : 'no register linked'))
+    .add('workers', () => (this.router.workerCount > 0 ? null : 'no business worker linked'));
+  private accepting = true;
   private readonly membership = new MembershipFeed(this.registry);
   private readonly admission: Admission;
   private readonly commands: ClientCommands;
@@ -110,6 +117,7 @@ export class GatewayServer {
     );
     this.http = http;
     await addClientLibraryRoutes(http);
+    addHealthRoutes(http, this.health);
     if (this.options.httpMetrics) addMetricsRoute(http, gatewayMetrics(this));
     if (this.options.demo) await addDemoRoutes(http);
     const listenBound = await http.listen(listen);
@@ -170,6 +178,11 @@ export class GatewayServer {
     return { cert: read('--cert', files.certFile), key: read('--key', files.keyFile) };
   }
 
+  /** Coalesced membership update frames sent to subscribers (metrics). */
+  get membershipUpdates(): number {
+    return this.membership.updateFrames;
+  }
+
   /** Figures for `switchboard status`. */
   stats(): Record<string, number> {
     return {
@@ -182,6 +195,28 @@ export class GatewayServer {
       queuedEvents: this.router.queuedEvents(),
       lostEvents: this.router.lostEvents,
     };
+  }
+
+  /**
+   * SIGTERM: with `drainTime` > 0, drains (gateway-drain.ts: not ready, stop accepting, clients closed with
+   * 1012 over drainTime, then stop); else stops at once.
+   */
+  shutdown(): Promise<void> {
+    if (this.options.drainTime === 0) return this.stop();
+    return drainGateway(
+      {
+        health: this.health,
+        clientSockets: () => [...this.registry.clients.values()].map((c) => c.ws),
+        unfinishedClients: () => this.registry.clients.size + this.closing.size,
+        stopAccepting: () => {
+          this.accepting = false;
+          this.http?.stopAccepting();
+        },
+        stop: () => this.stop(),
+      },
+      this.options.drainTime,
+      this.log,
+    );
   }
 
   /** Closes every client with 1001 (going away), then the servers and links. */
@@ -207,6 +242,7 @@ export class GatewayServer {
       ip: req.socket.remoteAddress ?? '',
       port: req.socket.remotePort ?? 0,
     };
+    if (!this.accepting) return ws.close(CloseCode.ServiceRestart, 'gateway draining');
     const refusal = this.admission.admit(request.ip);
     if (refusal) {
       this.log.warn(`refused a client: ${refusal.reason}`, { ip: request.ip });
@@ -313,6 +349,8 @@ export class GatewayServer {
       case Cmd.SendToGroups:
       case Cmd.SendToAll: {
         this.counters.sendCommands++;
+        if (msg.cmd === Cmd.SendToUids) this.counters.namesNotHeld += namesNotHeld(registry, msg.uids, 'uid');
+        if (msg.cmd === Cmd.SendToGroups) this.counters.namesNotHeld += namesNotHeld(registry, msg.groups, 'group');
         const delivered = this.commands.send(msg);
         if (msg.id != null) link.send({ cmd: Cmd.QueryResult, id: msg.id, value: delivered });
         return;

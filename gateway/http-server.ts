@@ -68,13 +68,21 @@ export class HttpServer {
     return { host: at.host, port: (this.server.address() as AddressInfo).port };
   }
 
+  /** Stops accepting connections; the open ones stay (a drain closes them itself). */
+  stopAccepting(): void {
+    if (this.server.listening) this.server.close();
+  }
+
   /**
    * Stops accepting connections and resolves once every connection is gone, WebSockets included: close those
    * first. Idle keep-alive connections are closed here.
    */
   close(): Promise<void> {
     return new Promise((resolve) => {
-      if (!this.server.listening) return resolve();
+      if (!this.server.listening) {
+        this.server.closeAllConnections();
+        return resolve();
+      }
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
     });

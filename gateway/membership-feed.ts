@@ -176,3 +176,15 @@ export class MembershipFeed {
     return frame;
   }
 }
+
+/**
+ * Names of a uid or group send that this gateway holds no client for. With directory routing these are the
+ * senders' false positives (a fingerprint matched by chance) plus names that left while the send was on its
+ * way; with `all` routing, every name held elsewhere.
+ */
+export function namesNotHeld(registry: ClientRegistry, names: readonly string[], kind: IndexKind): number {
+  const index = kind === 'uid' ? registry.uids : registry.groups;
+  let missing = 0;
+  for (const name of names) if (!index.has(name)) missing++;
+  return missing;
+}
