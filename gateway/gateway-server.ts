@@ -24,6 +24,7 @@ import { MembershipFeed, namesNotHeld } from './membership-feed.ts';
 import { ClientCommands } from './client-commands.ts';
 import { CloseCode } from './close-codes.ts';
 import { drainGateway } from './gateway-drain.ts';
+import { ReplyBatch } from './reply-batch.ts';
 import { Health } from '../shared/health.ts';
 
 export { CloseCode };
@@ -43,6 +44,8 @@ export class GatewayServer {
     .add('workers', () => (this.router.workerCount > 0 ? null : 'no business worker linked'));
   private accepting = true;
   private readonly membership = new MembershipFeed(this.registry);
+  /** Replies wait for the end of an input that changed membership, so its changes leave as one update. */
+  private readonly replies = new ReplyBatch(() => this.membership.hasPending);
   private readonly admission: Admission;
   private readonly commands: ClientCommands;
   /** Register links lost (each is then re-established with backoff). */
@@ -326,7 +329,8 @@ export class GatewayServer {
   private peerOpened(link: Link): void {
     const worker = link.role === 'worker' ? this.router.addWorker(link) : null;
     this.log.info(`${link.role} ${link.name} connected`, { peer: link.remote });
-    link.onMessage = (msg) => this.command(link, worker, msg);
+    const execute = (msg: Message) => this.command(link, worker, msg);
+    link.onMessage = (msg) => this.replies.handle(msg, execute);
     link.onClose = (err) => {
       this.innerLinks.delete(link);
       this.membership.unsubscribe(link);

@@ -56,6 +56,11 @@ export class MembershipFeed {
     return this.subscribers.has(link);
   }
 
+  /** Changes are waiting to be sent to subscribers. */
+  get hasPending(): boolean {
+    return this.log.length > 0;
+  }
+
   get subscriberCount(): number {
     return this.subscribers.size;
   }
