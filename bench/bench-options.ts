@@ -1,7 +1,18 @@
+import type { ClusterSize } from './scenarios/cluster.ts';
 import type { ServerKind } from './targets.ts';
 
 export type Mode = 'smoke' | 'quick' | 'full';
-export const SCENARIOS = ['echo', 'touid', 'fanout', 'latency', 'routing', 'idle'] as const;
+export const SCENARIOS = [
+  'echo',
+  'touid',
+  'fanout',
+  'latency',
+  'routing',
+  'idle',
+  'directory',
+  'storm',
+  'cluster',
+] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -42,6 +53,12 @@ export interface BenchOptions {
   idleSteps: number[];
   /** How long idle connections settle before memory is read. */
   idleSettleMs: number;
+  /** Directory: uids fed to one subscriber's directory, per size (spread over several gateways). */
+  directorySizes: number[];
+  /** Storm: logged-in clients on the gateway that is killed and restarted. */
+  stormClients: number;
+  /** Cluster: the simulated big cluster. */
+  cluster: ClusterSize;
   /** Loopback addresses servers listen on, and the load generator's source addresses. */
   serverHost: Record<ServerKind, string>;
   clientHosts: string[];
@@ -79,6 +96,9 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     fanoutWindow: 2,
     idleSteps: [10_000, 25_000, 50_000, 75_000, 100_000],
     idleSettleMs: 3000,
+    directorySizes: [100_000, 1_000_000, 10_000_000],
+    stormClients: 19_000,
+    cluster: { registers: 2, gateways: 16, workers: 8, clientsPerGateway: 3, quietMs: 5000 },
     serverHost: { ws: '127.0.0.76', socketio: '127.0.0.77', switchboard: '127.0.0.78' },
     clientHosts: range(60, 75),
     connectConcurrency: 50,
@@ -106,6 +126,9 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     fanoutWindow: 2,
     idleSteps: [2000, 5000],
     idleSettleMs: 1000,
+    directorySizes: [100_000, 1_000_000],
+    stormClients: 5000,
+    cluster: { registers: 2, gateways: 16, workers: 8, clientsPerGateway: 2, quietMs: 2000 },
     serverHost: { ws: '127.0.0.76', socketio: '127.0.0.77', switchboard: '127.0.0.78' },
     clientHosts: range(60, 75),
     connectConcurrency: 50,
@@ -134,6 +157,9 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     fanoutWindow: 2,
     idleSteps: [100],
     idleSettleMs: 100,
+    directorySizes: [1000, 20_000],
+    stormClients: 100,
+    cluster: { registers: 2, gateways: 3, workers: 2, clientsPerGateway: 2, quietMs: 500 },
     serverHost: { ws: '127.0.0.65', socketio: '127.0.0.66', switchboard: '127.0.0.67' },
     clientHosts: range(60, 64),
     connectConcurrency: 10,
@@ -155,6 +181,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration MS          measured time of each run
   --repeats N            runs per scenario and server, round-robin; the least CPU per message is kept
   --idle-steps a,b,...   idle connection counts to reach
+  --directory-sizes a,b  directory: uid counts (default 100000,1000000,10000000)
+  --storm-clients N      storm: clients on the gateway that is killed and restarted (default 19000)
+  --cluster R,G,W        cluster: registers, gateways, workers (default 2,16,8)
   --out DIR              where the JSON goes (default bench/results; --no-json writes none)
   --profile DIR          run Switchboard's gateway and worker under node --cpu-prof, profiles into DIR
 `;
@@ -228,6 +257,19 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
       case '--idle-steps':
         options.idleSteps = list(value).map((v) => count(flag, v));
         break;
+      case '--directory-sizes':
+        options.directorySizes = list(value).map((v) => count(flag, v));
+        break;
+      case '--storm-clients':
+        options.stormClients = count(flag, value);
+        break;
+      case '--cluster': {
+        const [registers, gateways, workers] = list(value).map((v) => count(flag, v));
+        if (workers === undefined)
+          throw new Error(`--cluster wants R,G,W (registers, gateways, workers), got "${value}"`);
+        options.cluster = { ...options.cluster, registers: registers!, gateways: gateways!, workers };
+        break;
+      }
       case '--out':
         options.outDir = value;
         break;

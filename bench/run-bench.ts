@@ -11,6 +11,9 @@ import { idleScenario } from './scenarios/idle.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { routingScenario } from './scenarios/routing.ts';
 import { touidScenario } from './scenarios/touid.ts';
+import { directoryScenario, type DirectoryResult } from './scenarios/directory.ts';
+import { stormScenario, type StormResult } from './scenarios/storm.ts';
+import { clusterScenario, type ClusterResult } from './scenarios/cluster.ts';
 import { stopAllServers } from './server-process.ts';
 import { externalTarget, startTarget, type Target } from './targets.ts';
 
@@ -33,9 +36,16 @@ export interface BenchReport {
   rows: Row[];
   ratios: ReturnType<typeof ratios>;
   idle: IdleResult[];
+  /** Scale scenarios, each printed as its own lines after the table. */
+  directory: DirectoryResult[];
+  storm: StormResult | null;
+  cluster: ClusterResult | null;
   targets: TargetCheck[];
   text: string;
 }
+
+/** Scenarios that start their own processes (or none), not the side-by-side servers. */
+const OWN_SETUP = new Set(['idle', 'routing', 'directory', 'storm', 'cluster']);
 
 /**
  * Runs the chosen scenarios against every chosen server in one go, so Switchboard is always measured beside
@@ -46,11 +56,14 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const loadStart = loadAverage();
   const rows: Row[] = [];
   let idle: IdleResult[] = [];
+  let directory: DirectoryResult[] = [];
+  let storm: StormResult | null = null;
+  let cluster: ClusterResult | null = null;
   const targets: Target[] = [];
   const ctx: ScenarioContext = { options, targets, log };
   const has = (s: BenchOptions['scenarios'][number]) => options.scenarios.includes(s);
   try {
-    if (options.scenarios.some((s) => s !== 'idle' && s !== 'routing')) {
+    if (options.scenarios.some((s) => !OWN_SETUP.has(s))) {
       log(`starting ${options.targets.join(', ') || 'nothing (external server only)'}`);
       // Started side by side; if one fails, the others are stopped by the finally below.
       const started = await Promise.allSettled(
@@ -92,6 +105,21 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       log('idle connections');
       idle = await idleScenario(ctx);
     }
+    if (has('directory')) {
+      log('directory (no sockets: the subscriber side of the membership feed)');
+      directory = directoryScenario(options.directorySizes, log);
+    }
+    if (has('storm')) {
+      log(`login storm: ${options.stormClients} clients`);
+      storm = await stormScenario(ctx);
+      log(`  ${storm.line}`);
+    }
+    if (has('cluster')) {
+      const c = options.cluster;
+      log(`big cluster: ${c.registers} registers, ${c.gateways} gateways, ${c.workers} workers`);
+      cluster = await clusterScenario(c, options.serverHost.switchboard, log);
+      for (const line of cluster.lines) log(`  ${line}`);
+    }
   } finally {
     await stopTargets(targets);
     await stopAllServers();
@@ -118,8 +146,15 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     rows,
     ratios: ratios(rows),
     idle,
+    directory,
+    storm,
+    cluster,
     targets: checks,
-    text: formatReport(rows, idle, checks),
+    text:
+      formatReport(rows, idle, checks) +
+      [...directory.map((d) => d.line), ...(storm ? [storm.line] : []), ...(cluster?.lines ?? [])]
+        .map((line) => `${line}\n`)
+        .join(''),
   };
 }
 

@@ -20,6 +20,8 @@ const OPEN = 1;
 /** What browsers report for a connection that broke without a close frame; used for the client's own give-ups too. */
 const ABNORMAL = 1006;
 const NORMAL = 1000;
+/** A gateway that drains (shuts down gracefully) closes its clients with this: reconnect at once, elsewhere. */
+const SERVICE_RESTART = 1012;
 
 const noop = () => {};
 
@@ -249,6 +251,8 @@ export class SwitchboardClient extends TypedEmitter {
     const wasOpen = this.#state === 'open';
     this.#release(drop);
     if (wasOpen && Date.now() - this.#openedAt >= this.#stableAfter) this.#backoff.reset();
+    // A draining gateway is not a failure: start again from the shortest (jittered) delay.
+    if (info.code === SERVICE_RESTART) this.#backoff.reset();
     const again = this.#reconnect && this.#backoff.attempts < this.#maxReconnectAttempts && this.#shouldReconnect(info);
     if (!again) return this.#finish(info);
     this.#state = this.#opens > 0 ? 'reconnecting' : 'connecting';

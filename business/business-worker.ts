@@ -74,6 +74,13 @@ export class BusinessWorker {
     log.info(`business worker started`, { events: typeof events === 'string' ? events : '(functions)' });
   }
 
+  /** Null when started and linked to a register and every known gateway, else what is missing (`/readyz`). */
+  notReady(): string | null {
+    if (!this.ready || !this.directory) return 'starting (onWorkerStart has not finished)';
+    if (this.draining) return 'draining';
+    return this.directory.notReady();
+  }
+
   /** Resolves once every known gateway is linked (or `timeoutMs` passed). */
   async linked(timeoutMs: number): Promise<void> {
     await this.directory?.whenReady(timeoutMs);

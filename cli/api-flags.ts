@@ -5,6 +5,7 @@ import {
   linkTls,
   logLevelFlag,
   queryTimeoutFlag,
+  metricsFlag,
   registerFlag,
   routingFlag,
   secretFlag,
@@ -37,6 +38,7 @@ export const apiFlags: Flag<HttpApiOptions>[] = [
   queryTimeoutFlag,
   routingFlag,
   ...linkFlags,
+  metricsFlag,
   logLevelFlag,
 ];
 

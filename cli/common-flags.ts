@@ -80,10 +80,11 @@ export const copiesControlFlag = (commands: string): Flag => ({
   description: `with --count: a control socket for ${commands}`,
 });
 
-/** Prometheus metrics of one process; copy i of `--count` serves them on port + i. */
+/** Prometheus metrics and the orchestrator's probes of one process; copy i of `--count` serves them on port + i. */
 export const metricsFlag: Flag = {
   flags: '--metrics-listen <host:port>',
-  description: 'serve Prometheus metrics at http://HOST:PORT/metrics (with --count, port + i)',
+  description:
+    'serve Prometheus metrics at http://HOST:PORT/metrics, and the probes /livez and /readyz (with --count, port + i)',
   perCopy: (address: string, index) => ['--metrics-listen', shiftPort(address, index)],
 };
 

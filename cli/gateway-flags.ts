@@ -1,4 +1,5 @@
 import {
+  DEFAULT_DRAIN_TIME,
   DEFAULT_GATEWAY_LISTEN,
   DEFAULT_INNER_PORT,
   DEFAULT_LAN_IP,
@@ -167,6 +168,15 @@ export const gatewayFlags: Flag<GatewayOptions>[] = [
     field: 'httpMetrics',
   },
   ...clientLimitFlags,
+  {
+    flags: '--drain-time <ms>',
+    description:
+      'on SIGTERM, drain: report not ready, stop accepting, close clients with 1012 (reconnect elsewhere)\n' +
+      'spread over this time, then exit (0 = close every client at once with 1001)',
+    parse: integer,
+    default: DEFAULT_DRAIN_TIME,
+    field: 'drainTime',
+  },
   ...listenerLinkFlags,
   metricsFlag,
   countFlag('gateway'),

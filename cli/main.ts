@@ -8,7 +8,10 @@ import { RegisterServer } from '../register/register-server.ts';
 import { parseHostPort } from '../shared/address.ts';
 import { SwitchboardError } from '../shared/errors.ts';
 import { createLogger, type Logger, type LogLevel } from '../shared/logger.ts';
+import { Health } from '../shared/health.ts';
 import { serveMetrics } from '../shared/metrics-server.ts';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { registerMetrics } from '../register/register-metrics.ts';
 import { apiFlags, apiOptions } from './api-flags.ts';
 import { businessFlags, businessOptions } from './business-flags.ts';
 import { reportToSupervisor } from './child-ipc.ts';
@@ -172,6 +175,8 @@ command(
   return runRole('register', log, async () => {
     const server = new RegisterServer(registerOptions(opts, log));
     await server.start();
+    // A register needs nobody: ready once it listens.
+    if (opts.metricsListen) serveMetrics(registerMetrics(server), parseHostPort(opts.metricsListen), log, new Health());
     return { stop: () => server.stop(), stats: () => ({ gateways: server.gatewayAddresses.length }) };
   });
 });
@@ -186,8 +191,11 @@ command(
   return runRole('gateway', log, async () => {
     const server = new GatewayServer(gatewayOptions(opts, log));
     await server.start();
-    if (opts.metricsListen) serveMetrics(gatewayMetrics(server), parseHostPort(opts.metricsListen), log);
-    return server;
+    if (opts.metricsListen) {
+      serveMetrics(gatewayMetrics(server), parseHostPort(opts.metricsListen), log, server.health);
+    }
+    // SIGTERM drains when --drain-time is set (gateway-drain.ts), else stops at once.
+    return { stop: () => server.shutdown(), stats: () => server.stats(), reloadTls: () => server.reloadTls() };
   });
 });
 
@@ -206,7 +214,10 @@ command(
     });
     const worker = new BusinessWorker(options);
     await worker.start();
-    if (opts.metricsListen) serveMetrics(worker.metrics.registry, parseHostPort(opts.metricsListen), log);
+    if (opts.metricsListen) {
+      const health = new Health().add('gateways', () => worker.notReady());
+      serveMetrics(worker.metrics.registry, parseHostPort(opts.metricsListen), log, health);
+    }
     // Stopping drains: no client event is lost and every send leaves before the process does.
     return { stop: () => worker.drain(), stats: () => worker.stats(), ready: worker.linked(30_000) };
   });
@@ -221,6 +232,12 @@ command(
   return runRole('api', log, async () => {
     const server = new HttpApiServer(apiOptions(opts, log));
     await server.start();
+    if (opts.metricsListen) {
+      const registry = new Registry();
+      collectDefaultMetrics({ register: registry, prefix: 'switchboard_api_' });
+      const health = new Health().add('gateways', () => server.client.notReady());
+      serveMetrics(registry, parseHostPort(opts.metricsListen), log, health);
+    }
     return { stop: () => server.stop(), stats: () => ({}) };
   });
 });

@@ -7,6 +7,7 @@ import {
   linkTls,
   listenerLinkFlags,
   logLevelFlag,
+  metricsFlag,
   secretFlag,
 } from './common-flags.ts';
 import { toOptions, type Flag, type FlagValues } from './flags.ts';
@@ -29,6 +30,7 @@ export const registerFlags: Flag<RegisterOptions>[] = [
   gatewayWorkerPlaintextFlag,
   heartbeatFlag,
   ...listenerLinkFlags,
+  metricsFlag,
   logLevelFlag,
 ];
 

@@ -86,6 +86,11 @@ export class GatewayClient extends GatewayApi {
     return this.dir.whenReady(this.connectTimeout);
   }
 
+  /** Null when linked to a register and every known gateway, else what is missing (for `/readyz`). */
+  notReady(): string | null {
+    return this.closed ? 'closed' : this.dir.notReady();
+  }
+
   /** Like the send calls, but resolves with the number of client connections the data was handed to. */
   sendAndCount<K extends SendCall>(call: K, ...args: SendArgs<K>): Promise<number> {
     return this.countDeliveries(call, args);

@@ -119,6 +119,21 @@ export class GatewayDirectory {
 
   private readonly sendToOne = (address: string, message: Message) => this.send(address, message);
 
+  /**
+   * Readiness of this process as a caller (`/readyz` of workers and the HTTP API): null when linked to a
+   * register and to every gateway it knows, else what is missing.
+   */
+  notReady(): string | null {
+    const registers = this.discovery.linkedRegisters;
+    if (registers.linked === 0) return `no register linked (${this.discovery.where})`;
+    if (!this.discovery.heardFromRegister) return 'no register has sent its gateway list yet';
+    const known = this.links.addresses;
+    const down = known.filter((address) => !this.links.isOpen(address));
+    if (down.length > 0)
+      return `${down.length} of ${known.length} gateway(s) not linked: ${down.slice(0, 5).join(', ')}`;
+    return null;
+  }
+
   /** Open links to every known gateway. */
   openLinks(): Iterable<Link> {
     return this.links.openLinks();

@@ -1,4 +1,5 @@
 import { Cmd, type Message, type MessageOf } from '../shared/commands.ts';
+import { NameSet } from './name-set.ts';
 
 /**
  * Which uids and groups one gateway holds, as far as this process knows: the gateway's snapshot and updates,
@@ -10,15 +11,24 @@ import { Cmd, type Message, type MessageOf } from '../shared/commands.ts';
  * would skip the gateway for a `sendToUid(42)` we make right after our bind. The gateway answers each of our
  * binds and joins in order (MembershipApplied), after the update it caused, so counting answers tells us
  * when the gateway's own word covers it.
+ *
+ * The gateway's names are kept in NameSets: exact while few, 32-bit fingerprints once many (about 6 bytes a
+ * name), which may say "held" for a name that is not (a send the gateway drops) but never the reverse.
  */
 export class GatewayMembership {
-  private readonly uids = new Set<string>();
-  private readonly groups = new Set<string>();
+  readonly uids: NameSet;
+  readonly groups: NameSet;
   private synced = false;
   /** Our BindUid/JoinGroup sent on this link and not yet answered, oldest first. */
   private readonly unconfirmed: [kind: 'uid' | 'group', key: string][] = [];
   private readonly unconfirmedUids = new Map<string, number>();
   private readonly unconfirmedGroups = new Map<string, number>();
+
+  /** @param exactLimit names of each kind kept exactly before switching to fingerprints (NameSet). */
+  constructor(exactLimit?: number) {
+    this.uids = new NameSet(exactLimit);
+    this.groups = new NameSet(exactLimit);
+  }
 
   /** Takes in a MembershipUpdate, MembershipSynced or MembershipApplied from the gateway. */
   receive(msg: Message): void {
@@ -60,7 +70,7 @@ export class GatewayMembership {
   }
 
   /** `names` itself when every one is held (the usual case allocates nothing, not even a closure), else those held. */
-  private held(names: string[], known: Set<string>, unconfirmed: Map<string, number>): string[] {
+  private held(names: string[], known: NameSet, unconfirmed: Map<string, number>): string[] {
     let kept: string[] | null = null;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;

@@ -43,6 +43,11 @@ export class RegisterDiscovery {
     return this.links.map((l) => l.address).join(', ');
   }
 
+  /** Registers we have an open link to now, and how many we were given. */
+  get linkedRegisters(): { linked: number; total: number } {
+    return { linked: this.links.filter((l) => l.isOpen).length, total: this.links.length };
+  }
+
   /** Some register lists the gateway at `address`. */
   isListed(address: string): boolean {
     return this.listedBy.has(address);

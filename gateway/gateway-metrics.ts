@@ -12,6 +12,8 @@ export class GatewayCounters {
   connectionsOpened = 0;
   /** Send commands (to clients, uids, groups, all) received from workers and clients. */
   sendCommands = 0;
+  /** Names in uid and group sends that no client here holds (the senders' directory false positives). */
+  namesNotHeld = 0;
   /** Exceptions of the gateway's own code while handling a valid message (SB_ERR_INTERNAL): bugs. */
   internalErrors = 0;
 }
@@ -53,6 +55,17 @@ export function gatewayMetrics(server: GatewayServer): Registry {
     'switchboard_gateway_send_commands_total',
     'Send commands received from workers and clients (one per gateway a send was routed to)',
     () => counters.sendCommands,
+  );
+  counter(
+    'switchboard_gateway_send_names_not_held_total',
+    'Uids and groups named in sends that no client here holds: with directory routing, the false positives of ' +
+      "the senders' directories and names that left meanwhile (dropped here, nothing else happens)",
+    () => counters.namesNotHeld,
+  );
+  counter(
+    'switchboard_gateway_membership_updates_total',
+    'Coalesced MembershipUpdate frames sent to subscribed workers and clients (snapshots excluded)',
+    () => server.membershipUpdates,
   );
   counter(
     'switchboard_gateway_slow_consumers_total',

@@ -27,6 +27,8 @@ export const DEFAULT_MAX_SEND_BUFFER = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 100_000;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
 export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
+/** @default 0: SIGTERM closes every client at once with 1001, as `stop()` does; see GatewayOptions.drainTime. */
+export const DEFAULT_DRAIN_TIME = 0;
 export type SlowConsumerPolicy = 'close' | 'drop';
 
 export interface GatewayOptions extends LinkSettings {
@@ -64,6 +66,14 @@ export interface GatewayOptions extends LinkSettings {
   maxMessageSize?: number;
   /** Events held per client while its worker is busy or none is connected; past it the client is closed (1013). @default 256 */
   maxPendingEvents?: number;
+  /**
+   * Ms a drain (SIGTERM, `drain()`) spreads its client closes over: the gateway reports not ready, stops
+   * accepting, closes its clients with 1012 (service restart: reconnect elsewhere) a slice at a time so the
+   * other gateways are not hit by all of them at once, waits for their close events, then stops. 0 makes
+   * SIGTERM stop at once (every client gets 1001). Under an orchestrator set it below the grace period.
+   * @default 0
+   */
+  drainTime?: number;
   /** Bytes queued to one client before the slow-consumer policy applies. @default 1 MiB */
   maxSendBuffer?: number;
   /** Past `maxSendBuffer`: `close` the client (4008) or `drop` pushes to it until it catches up. @default 'close' */
@@ -112,6 +122,7 @@ export interface ResolvedGatewayOptions {
   pingData: string;
   maxMessageSize: number;
   maxPendingEvents: number;
+  drainTime: number;
   maxSendBuffer: number;
   slowConsumer: SlowConsumerPolicy;
   maxConnections: number;
@@ -196,6 +207,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     pingData: options.pingData ?? '',
     maxMessageSize: checkInteger('maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1),
     maxPendingEvents: checkInteger('maxPendingEvents', options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS, 1),
+    drainTime: checkInteger('drainTime', options.drainTime ?? DEFAULT_DRAIN_TIME, 0),
     maxSendBuffer: checkInteger('maxSendBuffer', options.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER, 1024),
     slowConsumer: slowConsumerPolicy(options.slowConsumer ?? 'close'),
     maxConnections: checkInteger('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 0),

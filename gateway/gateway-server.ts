@@ -15,17 +15,20 @@ import { parseGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions }
 import { HttpServer, type PublicTls } from './http-server.ts';
 import { readFileSync } from 'node:fs';
 import { answerQuery } from './queries.ts';
-import { addClientLibraryRoutes, addDemoRoutes, addMetricsRoute } from './web-routes.ts';
+import { addClientLibraryRoutes, addDemoRoutes, addHealthRoutes, addMetricsRoute } from './web-routes.ts';
 import { WorkerRouter, type RoutedWorker } from './worker-router.ts';
 import { Admission } from './admission.ts';
 import { RateLimit } from './rate-limit.ts';
 import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
-import { MembershipFeed } from './membership-feed.ts';
+import { MembershipFeed, namesNotHeld } from './membership-feed.ts';
 import { ClientCommands } from './client-commands.ts';
 import { CloseCode } from './close-codes.ts';
 import { DEFAULT_GW_MAX_PACKET } from './gatewayworker-protocol.ts';
 import { GatewayWorkerListener } from './gatewayworker-listener.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
+import { drainGateway } from './gateway-drain.ts';
+import { ReplyBatch } from './reply-batch.ts';
+import { Health } from '../shared/health.ts';
 
 export { CloseCode };
 
@@ -38,7 +41,14 @@ export class GatewayServer {
   readonly registry = new ClientRegistry();
   readonly router: WorkerRouter;
   readonly counters = new GatewayCounters();
+  /** `/livez` and `/readyz`: ready while linked to a register and to at least one worker, and not draining. */
+  readonly health = new Health()
+    .add('registers', () => (this.registers.some((r) => r.isOpen) ? null : 'no register linked'))
+    .add('workers', () => (this.router.workerCount > 0 ? null : 'no business worker linked'));
+  private accepting = true;
   private readonly membership = new MembershipFeed(this.registry);
+  /** Replies wait for the end of an input that changed membership, so its changes leave as one update. */
+  private readonly replies = new ReplyBatch(() => this.membership.hasPending);
   private readonly admission: Admission;
   private readonly commands: ClientCommands;
   /** Register links lost (each is then re-established with backoff). */
@@ -127,6 +137,7 @@ export class GatewayServer {
     );
     this.http = http;
     await addClientLibraryRoutes(http);
+    addHealthRoutes(http, this.health);
     if (this.options.httpMetrics) addMetricsRoute(http, gatewayMetrics(this));
     if (this.options.demo) await addDemoRoutes(http);
     const listenBound = await http.listen(listen);
@@ -195,6 +206,11 @@ export class GatewayServer {
     return { cert: read('--cert', files.certFile), key: read('--key', files.keyFile) };
   }
 
+  /** Coalesced membership update frames sent to subscribers (metrics). */
+  get membershipUpdates(): number {
+    return this.membership.updateFrames;
+  }
+
   /** Figures for `switchboard status`. */
   stats(): Record<string, number> {
     return {
@@ -207,6 +223,28 @@ export class GatewayServer {
       queuedEvents: this.router.queuedEvents(),
       lostEvents: this.router.lostEvents,
     };
+  }
+
+  /**
+   * SIGTERM: with `drainTime` > 0, drains (gateway-drain.ts: not ready, stop accepting, clients closed with
+   * 1012 over drainTime, then stop); else stops at once.
+   */
+  shutdown(): Promise<void> {
+    if (this.options.drainTime === 0) return this.stop();
+    return drainGateway(
+      {
+        health: this.health,
+        clientSockets: () => [...this.registry.clients.values()].map((c) => c.ws),
+        unfinishedClients: () => this.registry.clients.size + this.closing.size,
+        stopAccepting: () => {
+          this.accepting = false;
+          this.http?.stopAccepting();
+        },
+        stop: () => this.stop(),
+      },
+      this.options.drainTime,
+      this.log,
+    );
   }
 
   /** Closes every client with 1001 (going away), then the servers and links. */
@@ -233,6 +271,7 @@ export class GatewayServer {
       ip: req.socket.remoteAddress ?? '',
       port: req.socket.remotePort ?? 0,
     };
+    if (!this.accepting) return ws.close(CloseCode.ServiceRestart, 'gateway draining');
     const refusal = this.admission.admit(request.ip);
     if (refusal) {
       this.log.warn(`refused a client: ${refusal.reason}`, { ip: request.ip });
@@ -318,7 +357,8 @@ export class GatewayServer {
   private peerOpened(link: Link): void {
     const worker = link.role === 'worker' ? this.router.addWorker(link) : null;
     this.log.info(`${link.role} ${link.name} connected`, { peer: link.remote });
-    link.onMessage = (msg) => this.command(link, worker, msg);
+    const execute = (msg: Message) => this.command(link, worker, msg);
+    link.onMessage = (msg) => this.replies.handle(msg, execute);
     link.onClose = (err) => {
       this.innerLinks.delete(link);
       this.membership.unsubscribe(link);
@@ -341,6 +381,8 @@ export class GatewayServer {
       case Cmd.SendToGroups:
       case Cmd.SendToAll: {
         this.counters.sendCommands++;
+        if (msg.cmd === Cmd.SendToUids) this.counters.namesNotHeld += namesNotHeld(registry, msg.uids, 'uid');
+        if (msg.cmd === Cmd.SendToGroups) this.counters.namesNotHeld += namesNotHeld(registry, msg.groups, 'group');
         const delivered = this.commands.send(msg);
         if (msg.id != null) link.send({ cmd: Cmd.QueryResult, id: msg.id, value: delivered });
         return;
@@ -349,7 +391,7 @@ export class GatewayServer {
       case Cmd.JoinGroup:
         this.commands.client(msg);
         // The subscriber counts on this answer to know its own bind or join has taken effect here.
-        if (this.membership.isSubscribed(link)) link.send({ cmd: Cmd.MembershipApplied });
+        this.membership.applied(link);
         return;
       case Cmd.UnbindUid:
       case Cmd.LeaveGroup:

@@ -20,6 +20,12 @@ export interface PublicTls {
 const HEADERS_TIMEOUT_MS = 10_000;
 /** A whole plain request (the gateway takes no bodies) must be in within this time. */
 const REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * Connections the kernel may hold for the public port before the gateway accepts them (capped by
+ * net.core.somaxconn). Node's default, 511, overflows when thousands of clients reconnect at once after a
+ * gateway restart: the excess wait for SYN retries, seconds later.
+ */
+const LISTEN_BACKLOG = 4096;
 
 /**
  * The gateway's public port: one HTTP server whose upgrade requests become client WebSockets and whose plain
@@ -60,12 +66,17 @@ export class HttpServer {
   async listen(at: HostPort): Promise<HostPort> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(at.port, at.host, () => {
+      this.server.listen({ port: at.port, host: at.host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', reject);
         resolve();
       });
     });
     return { host: at.host, port: (this.server.address() as AddressInfo).port };
+  }
+
+  /** Stops accepting connections; the open ones stay (a drain closes them itself). */
+  stopAccepting(): void {
+    if (this.server.listening) this.server.close();
   }
 
   /**
@@ -74,7 +85,10 @@ export class HttpServer {
    */
   close(): Promise<void> {
     return new Promise((resolve) => {
-      if (!this.server.listening) return resolve();
+      if (!this.server.listening) {
+        this.server.closeAllConnections();
+        return resolve();
+      }
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
     });

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
+import type { Health } from '../shared/health.ts';
 import type { HttpServer } from './http-server.ts';
 import { readStaticFile, serveFile } from './static-files.ts';
 import { PACKAGE_ROOT } from '../shared/package-root.ts';
@@ -43,6 +44,14 @@ export function addMetricsRoute(http: HttpServer, registry: Registry): void {
       (err: Error) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${err.message}\n`),
     );
   });
+}
+
+/** The orchestrator's probes on the public port too: `/livez` and `/readyz` (see Health). */
+export function addHealthRoutes(http: HttpServer, health: Health): void {
+  const answer = (req: Parameters<Health['answer']>[0], res: Parameters<Health['answer']>[1]) =>
+    void health.answer(req, res);
+  http.get('/livez', answer);
+  http.get('/readyz', answer);
 }
 
 async function filesIn(dir: URL, extensions: string[]): Promise<string[]> {

@@ -56,6 +56,11 @@ export class RegisterServer {
     return [...new Set(this.gateways.values())];
   }
 
+  /** Workers and GatewayClients subscribed to the gateway list. */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
   async start(): Promise<HostPort> {
     const bound = await listenOn(this.server, this.options.listen);
     this.options.link.log.info(`register listening on ${formatHostPort(bound)}`, { listen: formatHostPort(bound) });

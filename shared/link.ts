@@ -92,6 +92,11 @@ export class Link {
   onMessage: (msg: Message) => void = () => {};
   /** Called once when the link is gone; `err` says why when it was not a clean close. */
   onClose: (err?: SwitchboardError) => void = () => {};
+  /**
+   * Called before each frame is queued: whoever must get something onto this link ahead of every later frame
+   * queues it here (a gateway's coalesced membership updates).
+   */
+  beforeSend: (() => void) | null = null;
 
   private readonly writer: FrameWriter;
   private readonly decoder: FrameDecoder;
@@ -146,12 +151,16 @@ export class Link {
   }
 
   send(message: Message): void {
-    if (!this.closed) this.writer.sendFrame(encodeFrame(message));
+    if (this.closed) return;
+    this.beforeSend?.();
+    this.writer.sendFrame(encodeFrame(message));
   }
 
   /** Sends a message encoded once with encodeFrame, for the same message to many links. */
   sendFrame(frame: Buffer): void {
-    if (!this.closed) this.writer.sendFrame(frame);
+    if (this.closed) return;
+    this.beforeSend?.();
+    this.writer.sendFrame(frame);
   }
 
   /** Writes what is pending now instead of at the end of the tick. */

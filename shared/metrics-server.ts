@@ -1,13 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { formatHostPort, type HostPort } from './address.ts';
+import type { Health } from './health.ts';
 import type { Logger } from './logger.ts';
 
-/** Serves `GET /metrics` (Prometheus text format) from `registry` on its own port. */
-export function serveMetrics(registry: Registry, listen: HostPort, log: Logger): Server {
+/**
+ * Serves `GET /metrics` (Prometheus text format) from `registry` on its own port, and with `health` the
+ * orchestrator's probes `GET /livez` and `GET /readyz` (see Health).
+ */
+export function serveMetrics(registry: Registry, listen: HostPort, log: Logger, health?: Health): Server {
   const server = createServer((req, res) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && health?.answer(req, res)) return;
     if (req.method !== 'GET' || !req.url?.startsWith('/metrics')) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('only GET /metrics here\n');
+      const more = health ? ', /livez, /readyz' : '';
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`only GET /metrics${more} here\n`);
       return;
     }
     registry.metrics().then(

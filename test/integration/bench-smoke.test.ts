@@ -88,6 +88,34 @@ describe('bench harness (smoke)', () => {
     const routing = report.targets.find((t) => t.name.startsWith('2 gateways: gateway CPU per touid delivery'));
     assert.ok(routing?.measured, `the routing target was measured: ${JSON.stringify(routing)}`);
     assert.match(report.text, /switchboard 1g\/1w/);
+
+    // Directory: one line per size in the documented form; a held uid is never missed (the run checks).
+    assert.deepEqual(
+      report.directory.map((d) => d.uids),
+      [1000, 20_000],
+    );
+    for (const d of report.directory) {
+      assert.match(
+        d.line,
+        /^directory: \d+ uids, [\d.]+ bytes per uid per subscriber, [\d.]+% false positives, \d+ ms snapshot$/,
+      );
+      assert.ok(report.text.includes(`${d.line}\n`));
+    }
+    // Login storm: every client back and logged in, nothing lost, few membership frames.
+    const storm = report.storm!;
+    assert.equal(storm.failedLogins, 0, storm.line);
+    assert.equal(storm.lostEvents, 0, storm.line);
+    assert.equal(storm.bystanderDropped, 0, storm.line);
+    assert.ok(storm.updateFramesPerSubscriber < storm.clients, `coalesced: ${storm.line}`);
+    assert.ok(Object.keys(storm.peakRss).length === 5, `peak RSS of every server process: ${storm.line}`);
+    // The big cluster, small: sends reach exactly the gateways with members; joins and deaths are measured.
+    const cluster = report.cluster!;
+    assert.ok(cluster.exact.uid && cluster.exact.group, cluster.exact.detail);
+    assert.ok(cluster.joinMs >= 0 && cluster.forgottenMs >= cluster.lostMs, cluster.lines.join('\n'));
+    assert.ok(
+      cluster.sockets.worker.every((n) => n >= cluster.registers + cluster.gateways),
+      cluster.lines[2],
+    );
     assert.deepEqual(benchChildren(), [], 'no server or load process is left running');
   });
 });
