@@ -1,4 +1,4 @@
-import type { ServerKind } from './targets.ts';
+import { SERVER_KINDS, type ServerKind } from './targets.ts';
 
 export type Mode = 'smoke' | 'quick' | 'full';
 export const SCENARIOS = ['echo', 'touid', 'fanout', 'latency', 'routing', 'idle'] as const;
@@ -58,7 +58,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
   full: {
     mode: 'full',
-    targets: ['ws', 'socketio', 'switchboard'],
+    targets: ['ws', 'socketio', 'switchboard', 'net', 'switchboard-tcp'],
     externalUrls: [],
     externalPids: [],
     scenarios: [...SCENARIOS],
@@ -79,13 +79,19 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     fanoutWindow: 2,
     idleSteps: [10_000, 25_000, 50_000, 75_000, 100_000],
     idleSettleMs: 3000,
-    serverHost: { ws: '127.0.0.76', socketio: '127.0.0.77', switchboard: '127.0.0.78' },
+    serverHost: {
+      ws: '127.0.0.76',
+      socketio: '127.0.0.77',
+      switchboard: '127.0.0.78',
+      net: '127.0.0.79',
+      'switchboard-tcp': '127.0.0.80',
+    },
     clientHosts: range(60, 75),
     connectConcurrency: 50,
   },
   quick: {
     mode: 'quick',
-    targets: ['ws', 'socketio', 'switchboard'],
+    targets: ['ws', 'socketio', 'switchboard', 'net', 'switchboard-tcp'],
     externalUrls: [],
     externalPids: [],
     scenarios: [...SCENARIOS],
@@ -106,14 +112,20 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     fanoutWindow: 2,
     idleSteps: [2000, 5000],
     idleSettleMs: 1000,
-    serverHost: { ws: '127.0.0.76', socketio: '127.0.0.77', switchboard: '127.0.0.78' },
+    serverHost: {
+      ws: '127.0.0.76',
+      socketio: '127.0.0.77',
+      switchboard: '127.0.0.78',
+      net: '127.0.0.79',
+      'switchboard-tcp': '127.0.0.80',
+    },
     clientHosts: range(60, 75),
     connectConcurrency: 50,
   },
   // For the test that keeps the harness from rotting: seconds, tiny numbers, 127.0.0.60-69 only.
   smoke: {
     mode: 'smoke',
-    targets: ['ws', 'socketio', 'switchboard'],
+    targets: ['ws', 'socketio', 'switchboard', 'net', 'switchboard-tcp'],
     externalUrls: [],
     externalPids: [],
     scenarios: [...SCENARIOS],
@@ -134,7 +146,13 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     fanoutWindow: 2,
     idleSteps: [100],
     idleSettleMs: 100,
-    serverHost: { ws: '127.0.0.65', socketio: '127.0.0.66', switchboard: '127.0.0.67' },
+    serverHost: {
+      ws: '127.0.0.65',
+      socketio: '127.0.0.66',
+      switchboard: '127.0.0.67',
+      net: '127.0.0.68',
+      'switchboard-tcp': '127.0.0.69',
+    },
     clientHosts: range(60, 64),
     connectConcurrency: 10,
   },
@@ -145,7 +163,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick                about a minute: small counts, short runs
   --full                 the default: every scenario at full size (under ~10 minutes)
   --only a,b             scenarios: ${SCENARIOS.join(', ')}
-  --targets a,b          servers: ws, socketio, switchboard (default all three); "none" for only --url
+  --targets a,b          servers: ws, socketio, switchboard, net, switchboard-tcp (default all); "none" for only --url
   --url URL[,URL]        also measure a server you run that speaks the bench protocol (bench/protocol.ts)
   --pids P[,P]           with --url: its process ids, for CPU and memory figures
   --gateways N           Switchboard gateway processes (default 1)
@@ -203,8 +221,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
         options.targets = list(value)
           .filter((t) => t !== 'none')
           .map((t) => {
-            if (t !== 'ws' && t !== 'socketio' && t !== 'switchboard') throw new Error(`unknown target "${t}"`);
-            return t;
+            const kind = SERVER_KINDS.find((k) => k === t);
+            if (!kind) throw new Error(`unknown target "${t}"`);
+            return kind;
           });
         break;
       case '--gateways':
