@@ -25,8 +25,9 @@ export class TcpTestClient {
     port: number,
     readonly codec: ProtocolCodec,
     tls?: { ca: Buffer },
+    localAddress?: string,
   ) {
-    this.socket = tls ? tlsConnect({ host, port, ca: tls.ca }) : netConnect({ host, port });
+    this.socket = tls ? tlsConnect({ host, port, ca: tls.ca }) : netConnect({ host, port, localAddress });
     this.opened = new Promise((resolve, reject) => {
       this.socket.once(tls ? 'secureConnect' : 'connect', () => resolve());
       this.socket.once('error', reject);

@@ -25,7 +25,7 @@ const TLS_PORT = 8383;
 const SECRET = 'tcp-secret';
 const cluster = new Cluster({
   host: HOST,
-  gateways: 5,
+  gateways: 6,
   workers: 1,
   secret: SECRET,
   events: `${FIXTURES}device-app.ts`,
@@ -68,6 +68,7 @@ describe('gateways over TCP', () => {
       ...['--cert', `${FIXTURES}tls/public.crt`, '--key', `${FIXTURES}tls/public.key`],
       ...['--ping-data', 'hb', '--ping-interval', '300', '--ping-not-response-limit', '2'],
     ]);
+    gateway(5, ['--protocol', 'frame', '--max-connections', '3', '--max-connections-per-ip', '2']);
     await cluster.registerKnows();
     cluster.startWorker(0);
     await cluster.workerReady(cluster.workers[0]!);
@@ -292,6 +293,29 @@ describe('gateways over TCP', () => {
     await cluster.gateways[3]!.waitForCode('SB_CLOSE_BAD_MESSAGE');
     assert.equal(await other.call('isOnline', '$self'), true);
     await waitForMetric(metricsUrl(2), 'switchboard_gateway_bad_messages_total', (n) => (n ?? 0) >= 2);
+  });
+
+  it('limits connections per IP and per gateway; a refused device gets the end of the stream', async () => {
+    const port = 7277;
+    const from = (ip: string) => track(new TcpTestClient(HOST, port, frameCodec, undefined, ip));
+    const hello = (d: TcpTestClient) => d.next((m) => field(m, 'type') === 'hello');
+    const a = [from('127.0.0.47'), from('127.0.0.47')];
+    await Promise.all(a.map(hello));
+    const third = from('127.0.0.47');
+    await third.closed;
+    assert.equal(third.received.length, 0, 'refused before any event');
+    const b = from('127.0.0.48');
+    await hello(b);
+    const full = from('127.0.0.49');
+    await full.closed;
+    await cluster.gateways[5]!.waitFor('gateway is full');
+    await cluster.gateways[5]!.waitFor('too many connections from 127.0.0.47');
+    a[0]!.close();
+    // Room again once the gateway has seen it go.
+    await waitForMetric(metricsUrl(5), 'switchboard_gateway_connections', (n) => n === 2);
+    const again = from('127.0.0.47');
+    await hello(again);
+    for (const d of [a[1]!, b, again]) assert.equal(d.isClosed, false);
   });
 
   it('slow consumer: a device that stops reading is cut off at --max-send-buffer; readers get everything', async () => {
