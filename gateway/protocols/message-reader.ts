@@ -105,23 +105,20 @@ export class MessageReader<T> {
         this.need = size;
         break;
       }
-      let data: string | Buffer;
+      let decoded: unknown;
       try {
-        data = codec.decode(size === rest.length ? rest : rest.subarray(0, size)) as string | Buffer;
+        decoded = codec.decode(size === rest.length ? rest : rest.subarray(0, size));
       } catch (cause) {
         return this.fail(ClientLogCode.CodecFailed, `${codec.name} decode() threw: ${describe(cause)}`, cause);
       }
-      if (typeof data !== 'string') {
-        if (!(data instanceof Uint8Array)) {
-          return this.fail(
-            ClientLogCode.CodecFailed,
-            `${codec.name} decode() returned ${describe(data)}, not a string or bytes`,
-          );
-        }
-        if (!Buffer.isBuffer(data)) {
-          const bytes: Uint8Array = data;
-          data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-        }
+      let data: string | Buffer;
+      if (typeof decoded === 'string' || Buffer.isBuffer(decoded)) data = decoded;
+      else if (decoded instanceof Uint8Array) data = Buffer.from(decoded.buffer, decoded.byteOffset, decoded.length);
+      else {
+        return this.fail(
+          ClientLogCode.CodecFailed,
+          `${codec.name} decode() returned ${describe(decoded)}, not a string or bytes`,
+        );
       }
       offset += size;
       this.need = 0;
