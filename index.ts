@@ -12,6 +12,7 @@ export { BusinessWorker } from './business/business-worker.ts';
 export type { BusinessWorkerOptions } from './business/worker-options.ts';
 export { GatewayServer, CloseCode } from './gateway/gateway-server.ts';
 export type { GatewayOptions } from './gateway/gateway-options.ts';
+export { INVALID, NEED_MORE, type ProtocolCodec } from './gateway/protocols/codec.ts';
 export { RegisterServer } from './register/register-server.ts';
 export type { RegisterOptions } from './register/register-options.ts';
 export type { ClientRequest } from './shared/commands.ts';

@@ -1,5 +1,5 @@
 import type { ClusterSize } from './scenarios/cluster.ts';
-import type { ServerKind } from './targets.ts';
+import { SERVER_KINDS, type ServerKind } from './targets.ts';
 
 export type Mode = 'smoke' | 'quick' | 'full';
 export const SCENARIOS = [
@@ -75,7 +75,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
   full: {
     mode: 'full',
-    targets: ['ws', 'socketio', 'switchboard'],
+    targets: ['ws', 'socketio', 'switchboard', 'net', 'switchboard-tcp'],
     externalUrls: [],
     externalPids: [],
     scenarios: [...SCENARIOS],
@@ -99,13 +99,19 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     directorySizes: [100_000, 1_000_000, 10_000_000],
     stormClients: 19_000,
     cluster: { registers: 2, gateways: 16, workers: 8, clientsPerGateway: 3, quietMs: 5000 },
-    serverHost: { ws: '127.0.0.76', socketio: '127.0.0.77', switchboard: '127.0.0.78' },
+    serverHost: {
+      ws: '127.0.0.76',
+      socketio: '127.0.0.77',
+      switchboard: '127.0.0.78',
+      net: '127.0.0.79',
+      'switchboard-tcp': '127.0.0.80',
+    },
     clientHosts: range(60, 75),
     connectConcurrency: 50,
   },
   quick: {
     mode: 'quick',
-    targets: ['ws', 'socketio', 'switchboard'],
+    targets: ['ws', 'socketio', 'switchboard', 'net', 'switchboard-tcp'],
     externalUrls: [],
     externalPids: [],
     scenarios: [...SCENARIOS],
@@ -129,14 +135,20 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     directorySizes: [100_000, 1_000_000],
     stormClients: 5000,
     cluster: { registers: 2, gateways: 16, workers: 8, clientsPerGateway: 2, quietMs: 2000 },
-    serverHost: { ws: '127.0.0.76', socketio: '127.0.0.77', switchboard: '127.0.0.78' },
+    serverHost: {
+      ws: '127.0.0.76',
+      socketio: '127.0.0.77',
+      switchboard: '127.0.0.78',
+      net: '127.0.0.79',
+      'switchboard-tcp': '127.0.0.80',
+    },
     clientHosts: range(60, 75),
     connectConcurrency: 50,
   },
   // For the test that keeps the harness from rotting: seconds, tiny numbers, 127.0.0.60-69 only.
   smoke: {
     mode: 'smoke',
-    targets: ['ws', 'socketio', 'switchboard'],
+    targets: ['ws', 'socketio', 'switchboard', 'net', 'switchboard-tcp'],
     externalUrls: [],
     externalPids: [],
     scenarios: [...SCENARIOS],
@@ -160,7 +172,13 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     directorySizes: [1000, 20_000],
     stormClients: 100,
     cluster: { registers: 2, gateways: 3, workers: 2, clientsPerGateway: 2, quietMs: 500 },
-    serverHost: { ws: '127.0.0.65', socketio: '127.0.0.66', switchboard: '127.0.0.67' },
+    serverHost: {
+      ws: '127.0.0.65',
+      socketio: '127.0.0.66',
+      switchboard: '127.0.0.67',
+      net: '127.0.0.68',
+      'switchboard-tcp': '127.0.0.69',
+    },
     clientHosts: range(60, 64),
     connectConcurrency: 10,
   },
@@ -171,7 +189,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick                about a minute: small counts, short runs
   --full                 the default: every scenario at full size (under ~10 minutes)
   --only a,b             scenarios: ${SCENARIOS.join(', ')}
-  --targets a,b          servers: ws, socketio, switchboard (default all three); "none" for only --url
+  --targets a,b          servers: ws, socketio, switchboard, net, switchboard-tcp (default all); "none" for only --url
   --url URL[,URL]        also measure a server you run that speaks the bench protocol (bench/protocol.ts)
   --pids P[,P]           with --url: its process ids, for CPU and memory figures
   --gateways N           Switchboard gateway processes (default 1)
@@ -232,8 +250,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
         options.targets = list(value)
           .filter((t) => t !== 'none')
           .map((t) => {
-            if (t !== 'ws' && t !== 'socketio' && t !== 'switchboard') throw new Error(`unknown target "${t}"`);
-            return t;
+            const kind = SERVER_KINDS.find((k) => k === t);
+            if (!kind) throw new Error(`unknown target "${t}"`);
+            return kind;
           });
         break;
       case '--gateways':

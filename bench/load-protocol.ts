@@ -1,10 +1,11 @@
 import type { HistogramData } from './histogram.ts';
+import type { Transport } from './load-client.ts';
 
 /** What the coordinator asks a load process to do (over its IPC channel). */
 export type LoadCommand =
   | {
       op: 'connect';
-      transport: 'ws' | 'socketio';
+      transport: Transport;
       urls: string[];
       localAddresses: string[];
       /** Global index of this process's first new client: spreads clients over urls and source addresses. */

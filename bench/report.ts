@@ -1,4 +1,5 @@
 import type { IdleResult, Row } from './rows.ts';
+import { isTcp } from './targets.ts';
 import { gatewayCpuUs } from './scenarios/routing.ts';
 
 /** A target from the brief, checked against this run. */
@@ -21,15 +22,16 @@ const fmt = (n: number, digits = 0) =>
     ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : '—';
 
-/** The raw `ws` row of the same scenario, the baseline every ratio is against. */
+/** The raw row of the same scenario every ratio is against: `ws` for WebSocket servers, `net` for TCP ones. */
 function baseline(rows: Row[], row: Row): Row | undefined {
-  return rows.find((r) => r.scenario === row.scenario && r.kind === 'ws');
+  const raw = isTcp(row.kind) ? 'net' : 'ws';
+  return rows.find((r) => r.scenario === row.scenario && r.kind === raw);
 }
 
 /** Switchboard's rate and CPU per delivery over raw ws's, per scenario (socket.io's too). */
 export function ratios(rows: Row[]): { scenario: string; target: string; rate: number; cpuPerDelivery: number }[] {
   return rows
-    .filter((r) => r.kind !== 'ws')
+    .filter((r) => r.kind !== 'ws' && r.kind !== 'net')
     .map((r) => {
       const ws = baseline(rows, r);
       return {
@@ -180,7 +182,8 @@ export function formatReport(rows: Row[], idle: IdleResult[], checks: TargetChec
   if (rows.length > 0) {
     const body = rows.map((r) => {
       const ws = baseline(rows, r);
-      const vs = (a: number, b: number | undefined) => (r.kind === 'ws' || b === undefined ? '' : fmt(ratio(a, b), 2));
+      const raw = r.kind === 'ws' || r.kind === 'net';
+      const vs = (a: number, b: number | undefined) => (raw || b === undefined ? '' : fmt(ratio(a, b), 2));
       return [
         r.title,
         r.target,
@@ -196,7 +199,8 @@ export function formatReport(rows: Row[], idle: IdleResult[], checks: TargetChec
     });
     parts.push(
       table(
-        ['scenario', 'server', 'rate/s', '× ws', 'p50 ms', 'p99 ms', 'CPU µs/msg', '× ws', 'other load', 'notes'],
+        // × raw: against raw ws for WebSocket servers, against a raw net server for TCP ones.
+        ['scenario', 'server', 'rate/s', '× raw', 'p50 ms', 'p99 ms', 'CPU µs/msg', '× raw', 'other load', 'notes'],
         body,
         [false, false, true, true, true, true, true, true, true, false],
       ),

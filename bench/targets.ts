@@ -1,13 +1,21 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import type { Transport } from './load-client.ts';
 import { ServerProcess } from './server-process.ts';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const SWITCHBOARD_BIN = fileURLToPath(new URL('../bin/switchboard.js', import.meta.url));
 const APP = join(BENCH, 'switchboard-app.ts');
 
-/** Servers the bench starts itself. */
-export type ServerKind = 'switchboard' | 'ws' | 'socketio';
+/**
+ * Servers the bench starts itself: over WebSocket, Switchboard beside raw `ws` and Socket.IO; over TCP (the
+ * text protocol), a `switchboard gateway --protocol text` beside a raw `net` server.
+ */
+export type ServerKind = 'switchboard' | 'ws' | 'socketio' | 'switchboard-tcp' | 'net';
+export const SERVER_KINDS: readonly ServerKind[] = ['ws', 'socketio', 'switchboard', 'net', 'switchboard-tcp'];
+
+/** Whether a server speaks TCP (its ceiling is `net`) rather than WebSocket (its ceiling is `ws`). */
+export const isTcp = (kind: TargetKind) => kind === 'net' || kind === 'switchboard-tcp';
 /** Those, or a server someone else runs, given by URL. */
 export type TargetKind = ServerKind | 'external';
 
@@ -17,8 +25,8 @@ export interface Target {
   /** For tables: `switchboard 1g/1w`, `ws`, `socket.io`, or the URL of an external server. */
   label: string;
   /** Which client library speaks to it. */
-  transport: 'ws' | 'socketio';
-  /** WebSocket URLs clients spread over (one per gateway). */
+  transport: Transport;
+  /** WebSocket (or `tcp://`) URLs clients spread over (one per gateway). */
   urls: string[];
   /** Every server process, for CPU accounting. */
   processes: { role: string; pid: number }[];
@@ -59,8 +67,12 @@ export async function startTarget(kind: ServerKind, options: TargetOptions): Pro
       return startSingle('ws', 'ws', join(BENCH, 'ws-server.ts'), options.host);
     case 'socketio':
       return startSingle('socketio', 'socket.io', join(BENCH, 'socketio-server.ts'), options.host);
+    case 'net':
+      return startSingle('net', 'net', join(BENCH, 'net-server.ts'), options.host);
     case 'switchboard':
       return startSwitchboard(options);
+    case 'switchboard-tcp':
+      return startSwitchboard(options, 'text');
   }
 }
 
@@ -71,8 +83,8 @@ async function startSingle(kind: ServerKind, label: string, script: string, host
     return {
       kind,
       label,
-      transport: kind === 'socketio' ? 'socketio' : 'ws',
-      urls: [`ws://${host}:${Number(ready.port)}`],
+      transport: kind === 'socketio' ? 'socketio' : kind === 'net' ? 'tcp' : 'ws',
+      urls: [`${kind === 'net' ? 'tcp' : 'ws'}://${host}:${Number(ready.port)}`],
       processes: [{ role: label, pid: server.pid }],
       socketHolders: [server.pid],
       stop: () => server.stop(),
@@ -88,7 +100,7 @@ async function startSingle(kind: ServerKind, label: string, script: string, host
  * (`switchboard register|gateway|business`) rather than `switchboard start`, so that each can run under its
  * own `--cpu-prof` and every process's CPU is read on its own.
  */
-async function startSwitchboard(options: TargetOptions): Promise<Target> {
+async function startSwitchboard(options: TargetOptions, protocol?: 'text'): Promise<Target> {
   const { host } = options;
   const gateways = options.gateways ?? 1;
   const workers = options.workers ?? 1;
@@ -119,12 +131,13 @@ async function startSwitchboard(options: TargetOptions): Promise<Target> {
           'gateway',
           ...['--listen', `${host}:0`, '--lan-ip', host, '--inner-port', '0', '--register', registerAddress],
           ...BENCH_GATEWAY_FLAGS,
+          ...(protocol ? ['--protocol', protocol] : []),
         ]),
       );
     }
     for (const g of gatewayProcs) {
       const line = await g.waitFor('gateway listening');
-      urls.push(`ws://${String(line.listen)}`);
+      urls.push(`${protocol ? 'tcp' : 'ws'}://${String(line.listen)}`);
       inner.push(String(line.inner));
       await g.waitFor('connected to register');
     }
@@ -139,9 +152,9 @@ async function startSwitchboard(options: TargetOptions): Promise<Target> {
     }
     for (const w of workerProcs) for (const address of inner) await w.waitFor(`connected to gateway ${address}`);
     return {
-      kind: 'switchboard',
-      label: `switchboard ${gateways}g/${workers}w${options.routing ? ` ${options.routing}` : ''}`,
-      transport: 'ws',
+      kind: protocol ? 'switchboard-tcp' : 'switchboard',
+      label: `switchboard${protocol ? ` ${protocol}` : ''} ${gateways}g/${workers}w${options.routing ? ` ${options.routing}` : ''}`,
+      transport: protocol ? 'tcp' : 'ws',
       urls,
       processes: all.map((p) => ({ role: p.name, pid: p.pid })),
       socketHolders: gatewayProcs.map((p) => p.pid),

@@ -89,14 +89,25 @@ export const clientLimitFlags: Flag<GatewayOptions>[] = [
   },
 ];
 
+/** `--protocol`: of `gateway`, and of `start`, which hands it on to its gateways. */
+export const protocolFlag: Flag<GatewayOptions> = {
+  flags: '--protocol <name>',
+  description:
+    'what clients speak: websocket, text (lines ending in \\n), frame (4-byte length + payload) over TCP, or ' +
+    'the path of a protocol module (docs/devices-over-tcp.md)',
+  default: 'websocket',
+  field: 'protocol',
+};
+
 /** `switchboard gateway`, in `--help` order, with the GatewayOptions field each flag sets. */
 export const gatewayFlags: Flag<GatewayOptions>[] = [
   {
     flags: '--listen <host:port>',
-    description: 'public WebSocket address for clients',
+    description: 'public address for clients (WebSocket, or TCP with --protocol)',
     default: DEFAULT_GATEWAY_LISTEN,
     field: 'listen',
   },
+  protocolFlag,
   {
     flags: '--lan-ip <ip>',
     description: 'inner address advertised to workers and encoded in client ids (never 0.0.0.0)',
@@ -137,7 +148,9 @@ export const gatewayFlags: Flag<GatewayOptions>[] = [
   },
   {
     flags: '--ping-data <text>',
-    description: 'text sent as the heartbeat instead of a WebSocket ping (for clients that cannot answer pings)',
+    description:
+      'text sent as the heartbeat instead of a WebSocket ping (for clients that cannot answer pings); on TCP the ' +
+      'heartbeat message, none without it',
     field: 'pingData',
   },
   {
@@ -149,7 +162,7 @@ export const gatewayFlags: Flag<GatewayOptions>[] = [
   heartbeatFlag,
   {
     flags: '--cert <file>',
-    description: 'certificate (PEM) for wss:// on the public port, with --key; re-read on SIGHUP',
+    description: 'certificate (PEM) for wss:// (or TLS on TCP) on the public port, with --key; re-read on SIGHUP',
     field: 'tlsCertFile',
   },
   { flags: '--key <file>', description: 'private key (PEM) of --cert', field: 'tlsKeyFile' },

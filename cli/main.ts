@@ -124,8 +124,10 @@ command(
     process.exit(1);
   }
   if (!started) return;
+  const scheme = opts.protocol === 'websocket' ? 'ws' : String(opts.protocol);
   log.info(
-    `switchboard started: clients connect to ws://${opts.listen}` +
+    `switchboard started: clients connect to ${scheme}://${opts.listen}` +
+      (opts.tcpListen ? `, devices to ${opts.tcpProtocol}://${opts.tcpListen}` : '') +
       (servesDemoPage(opts) ? `, the demo chat is on http://${opts.listen}/` : '') +
       `; control socket ${opts.control}`,
   );

@@ -1,5 +1,11 @@
 import { resolve } from 'node:path';
-import { DEFAULT_GATEWAY_LISTEN, DEFAULT_INNER_PORT, DEFAULT_LAN_IP } from '../gateway/gateway-options.ts';
+import {
+  DEFAULT_GATEWAY_LISTEN,
+  DEFAULT_INNER_PORT,
+  DEFAULT_LAN_IP,
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_PING_NOT_RESPONSE_LIMIT,
+} from '../gateway/gateway-options.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { eventsFlag } from './business-flags.ts';
 import { controlFlag, gatewayWorkerPlaintextFlag, logLevelFlag, routingFlag, secretFlag } from './common-flags.ts';
@@ -15,7 +21,7 @@ import {
   type Flag,
   type FlagValues,
 } from './flags.ts';
-import { clientLimitFlags } from './gateway-flags.ts';
+import { clientLimitFlags, protocolFlag } from './gateway-flags.ts';
 import type { ProcessGroup, Role } from './supervisor.ts';
 
 /**
@@ -25,10 +31,11 @@ import type { ProcessGroup, Role } from './supervisor.ts';
 export const startFlags: Flag[] = [
   {
     flags: '--listen <host:port>',
-    description: 'public WebSocket address of the gateways',
+    description: 'public address of the gateways (WebSocket unless --protocol says otherwise)',
     default: DEFAULT_GATEWAY_LISTEN,
     handOn: { gateway: '--listen' },
   },
+  { ...withoutField(protocolFlag), handOn: { gateway: '--protocol' } },
   ...handedOnTo('business', [eventsFlag]),
   {
     flags: '--gateways <n>',
@@ -115,6 +122,37 @@ export const startFlags: Flag[] = [
     handOn: { register: '--log-level', gateway: '--log-level', business: '--log-level', api: '--log-level' },
   },
   ...handedOnTo('gateway', clientLimitFlags),
+  // A second group of gateways for devices over TCP, beside the first, against the same workers.
+  {
+    flags: '--tcp-listen <host:port>',
+    description: 'also run TCP gateways for devices on this address (the same workers serve both groups)',
+  },
+  {
+    flags: '--tcp-protocol <name>',
+    description: 'what the TCP gateways speak: text, frame, or the path of a protocol module',
+    default: 'text',
+  },
+  {
+    flags: '--tcp-gateways <n>',
+    description: 'TCP gateway processes (they share --tcp-listen)',
+    parse: integer,
+    default: 1,
+  },
+  { flags: '--tcp-cert <file>', description: 'certificate (PEM) for TLS on the TCP gateways, with --tcp-key' },
+  { flags: '--tcp-key <file>', description: 'private key (PEM) of --tcp-cert' },
+  { flags: '--tcp-ping-data <text>', description: 'heartbeat message of the TCP gateways (none without it)' },
+  {
+    flags: '--tcp-ping-interval <ms>',
+    description: 'ms between heartbeats of the TCP gateways',
+    parse: integer,
+    default: DEFAULT_PING_INTERVAL,
+  },
+  {
+    flags: '--tcp-ping-not-response-limit <n>',
+    description: 'heartbeat intervals a device may stay silent before it is closed (0 = never)',
+    parse: integer,
+    default: DEFAULT_PING_NOT_RESPONSE_LIMIT,
+  },
 ];
 
 /** The GatewayWorker-protocol port of gateway `index` under `start --gatewayworker-listen`: the register's + 1 + index. */
@@ -123,9 +161,16 @@ export function gatewayWorkerPortOf(registerAddress: string, index: number): num
   return port === 0 ? 0 : port + 1 + index;
 }
 
-/** Whether the gateways serve the demo page: unless `--no-demo`, when the bundled demo chat is the app. */
+/**
+ * Whether the gateways serve the demo page: unless `--no-demo`, when the bundled demo chat is the app and the
+ * gateways speak WebSocket.
+ */
 export function servesDemoPage(values: FlagValues): boolean {
-  return values.demo === true && isBundledDemo(findEventsModule(values.events as string | undefined));
+  return (
+    values.demo === true &&
+    (values.protocol ?? 'websocket') === 'websocket' &&
+    isBundledDemo(findEventsModule(values.events as string | undefined))
+  );
 }
 
 /** The processes `start` runs, each with what the flags hand on to it; `events` becomes the module's path. */
@@ -143,7 +188,40 @@ export function startProcesses(values: FlagValues): ProcessGroup[] {
   return [
     group('register', 1),
     group('gateway', values.gateways as number),
+    ...(values.tcpListen ? [tcpGateways(resolved)] : []),
     group('business', values.workers as number),
     group('api', values.apiListen ? 1 : 0),
   ];
+}
+
+/**
+ * The TCP gateways of `--tcp-listen`: what the other gateways get (register, inner address, limits, log level),
+ * with the TCP group's own address, protocol, certificate and heartbeat. Their inner and metrics ports follow
+ * the other gateways' (gateway N, N + 1, …), so every gateway keeps its own.
+ */
+function tcpGateways(values: FlagValues): ProcessGroup {
+  const named = String(values.tcpProtocol);
+  const builtIn = named === 'text' || named === 'frame';
+  const tcp: FlagValues = {
+    ...values,
+    listen: values.tcpListen,
+    // A module path is resolved here, so the children find it whatever their working directory.
+    protocol: builtIn ? named : resolve(named),
+    cert: values.tcpCert,
+    key: values.tcpKey,
+    demo: false,
+    allowedOrigins: undefined,
+  };
+  const heartbeat = [
+    ...(values.tcpPingData ? ['--ping-data', String(values.tcpPingData)] : []),
+    ...['--ping-interval', String(values.tcpPingInterval)],
+    ...['--ping-not-response-limit', String(values.tcpPingNotResponseLimit)],
+  ];
+  const first = values.gateways as number;
+  return {
+    role: 'gateway',
+    label: `gateway[${builtIn ? named : 'tcp'}]`,
+    count: values.tcpGateways as number,
+    argsFor: (index) => [...handOnArgs(startFlags, tcp, 'gateway', first + index), ...heartbeat],
+  };
 }

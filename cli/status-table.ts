@@ -10,7 +10,10 @@ function duration(seconds: number): string {
 }
 
 const columns: [title: string, cell: (p: ProcessStatus) => unknown][] = [
-  ['ROLE', (p) => (p.index > 0 || p.role === 'gateway' || p.role === 'business' ? `${p.role}#${p.index}` : p.role)],
+  [
+    'ROLE',
+    (p) => (p.index > 0 || p.role === 'gateway' || p.role === 'business' ? `${p.label ?? p.role}#${p.index}` : p.role),
+  ],
   ['PID', (p) => p.pid ?? 'down'],
   ['UPTIME', (p) => (p.pid ? duration(p.uptime) : '-')],
   ['CONNS', (p) => p.connections],

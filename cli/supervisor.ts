@@ -23,6 +23,8 @@ export const WORKER_COUNT_ENV = 'SWITCHBOARD_WORKER_COUNT';
 /** `count` processes of one role; `argsFor(i)` gives process i its flags (e.g. its own inner port). */
 export interface ProcessGroup {
   role: Role;
+  /** How `status` names the group where the role alone does not tell it apart (`gateway[text]`). */
+  label?: string;
   count: number;
   argsFor(index: number): string[];
 }
@@ -30,6 +32,7 @@ export interface ProcessGroup {
 /** One supervised process slot and the process currently filling it. */
 interface Slot {
   role: Role;
+  label: string | undefined;
   index: number;
   /** The number of slots of its role. */
   count: number;
@@ -43,6 +46,8 @@ interface Slot {
 /** One row of `switchboard status`. */
 export interface ProcessStatus {
   role: Role;
+  /** The group's label, when it has one. */
+  label?: string;
   index: number;
   pid: number | null;
   uptime: number;
@@ -95,6 +100,7 @@ export class Supervisor {
       for (let index = 0; index < group.count; index++) {
         this.slots.push({
           role: group.role,
+          label: group.label,
           index,
           count: group.count,
           args: group.argsFor(index),
@@ -166,6 +172,7 @@ export class Supervisor {
         const startedAt = (worker && this.startedAt.get(worker)) ?? now;
         const row: ProcessStatus = {
           role: slot.role,
+          ...(slot.label ? { label: slot.label } : {}),
           index: slot.index,
           pid: worker?.process.pid ?? null,
           uptime: Math.round((now - startedAt) / 1000),

@@ -1,13 +1,13 @@
-import { WebSocket } from 'ws';
 import { Cmd, type Message } from '../shared/commands.ts';
 import { ClientLogCode } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { OPEN, type ClientWire } from './client-connection.ts';
 import { NO_SESSION, type ClientRegistry, type ClientState } from './client-registry.ts';
 import { CloseCode } from './close-codes.ts';
 import type { GatewayCounters } from './gateway-metrics.ts';
 import type { ResolvedGatewayOptions } from './gateway-options.ts';
 import type { MembershipFeed } from './membership-feed.ts';
-import { prepareFrame, writeFrame, type PreparedFrame } from './prepared-frame.ts';
+import type { PreparedFrame } from './prepared-frame.ts';
 
 /**
  * Carries out the commands that reach clients: sends (to clients, uids, groups, everyone) and the commands about
@@ -21,13 +21,16 @@ export class ClientCommands {
     private readonly limits: Pick<ResolvedGatewayOptions, 'maxSendBuffer' | 'slowConsumer'>,
     private readonly counters: GatewayCounters,
     private readonly log: Logger,
+    /** How messages are encoded and written for this gateway's protocol. */
+    private readonly wire: ClientWire,
   ) {}
 
   /** Hands the data of a send command to its clients; returns how many. */
   send(msg: SendCommand): number {
     const { registry } = this;
     this.membership.flush();
-    const out = prepareFrame(msg.data);
+    const out = this.wire.prepare(msg.data);
+    if (out === null) return 0;
     let delivered = 0;
     switch (msg.cmd) {
       case Cmd.SendToClients:
@@ -88,11 +91,14 @@ export class ClientCommands {
         return;
       case Cmd.CloseClient:
         this.membership.flush();
-        if (msg.data != null) this.deliver(client, prepareFrame(msg.data));
-        client.ws.close(CloseCode.Normal);
+        if (msg.data != null) {
+          const out = this.wire.prepare(msg.data);
+          if (out) this.deliver(client, out);
+        }
+        client.conn.close(CloseCode.Normal);
         return;
       case Cmd.DestroyClient:
-        client.ws.terminate();
+        client.conn.terminate();
         return;
       case Cmd.SetRouteKey:
         // Read by the router when it sends the client's next event.
@@ -106,9 +112,9 @@ export class ClientCommands {
    * Returns whether the message was queued.
    */
   deliver(client: ClientState, out: PreparedFrame): boolean {
-    const { ws } = client;
-    if (ws.readyState !== WebSocket.OPEN) return false;
-    if (ws.bufferedAmount > this.limits.maxSendBuffer) {
+    const { conn } = client;
+    if (conn.readyState !== OPEN) return false;
+    if (conn.bufferedAmount > this.limits.maxSendBuffer) {
       if (this.limits.slowConsumer === 'drop') {
         this.counters.droppedPushes++;
         if (!client.slow) {
@@ -121,20 +127,20 @@ export class ClientCommands {
         }
         return false;
       }
-      this.log.warn(`client ${client.id} is not reading (${ws.bufferedAmount} bytes queued): disconnected`, {
+      this.log.warn(`client ${client.id} is not reading (${conn.bufferedAmount} bytes queued): disconnected`, {
         code: ClientLogCode.SlowConsumer,
         ip: client.ip,
       });
       this.counters.slowConsumers++;
-      ws.close(CloseCode.SlowConsumer, 'slow consumer');
-      setTimeout(() => ws.terminate(), 1000).unref();
+      conn.close(CloseCode.SlowConsumer, 'slow consumer');
+      setTimeout(() => conn.terminate(), 1000).unref();
       return false;
     }
     if (client.slow) {
       client.slow = false;
       this.log.info(`client ${client.id} caught up: pushes to it resume`);
     }
-    writeFrame(ws, out);
+    this.wire.write(conn, out);
     this.counters.messagesOut++;
     this.counters.bytesOut += out.payloadBytes;
     return true;

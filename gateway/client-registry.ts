@@ -1,5 +1,5 @@
-import type { WebSocket } from 'ws';
 import type { ClientRequest, SessionData } from '../shared/commands.ts';
+import type { ClientConnection } from './client-connection.ts';
 import type { RateLimit } from './rate-limit.ts';
 import type { RoutedWorker } from './worker-router.ts';
 
@@ -41,7 +41,8 @@ export class ClientState {
 
   constructor(
     readonly id: string,
-    readonly ws: WebSocket,
+    /** The WebSocket, or the TCP client. */
+    readonly conn: ClientConnection,
     /** The client's address as the gateway sees it, for logs. */
     readonly ip: string,
   ) {}

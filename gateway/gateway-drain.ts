@@ -1,13 +1,13 @@
-import type { WebSocket } from 'ws';
 import type { Health } from '../shared/health.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { ClientConnection } from './client-connection.ts';
 import { CloseCode } from './close-codes.ts';
 
 /** What a drain needs of the gateway. */
 export interface Drainable {
   readonly health: Health;
-  /** Open client sockets now. */
-  clientSockets(): Iterable<WebSocket>;
+  /** Open client connections now. */
+  clientConnections(): Iterable<ClientConnection>;
   /** Clients whose close event a worker has not handled yet, open ones included. */
   unfinishedClients(): number;
   /** Refuse new clients (the public port stops listening; upgrades already under way get 1012). */
@@ -35,7 +35,7 @@ const CLOSE_EVENTS_GRACE_MS = 5000;
 export async function drainGateway(gateway: Drainable, drainTime: number, log: Logger): Promise<void> {
   gateway.health.stopping = 'draining';
   gateway.stopAccepting();
-  const sockets = [...gateway.clientSockets()];
+  const sockets = [...gateway.clientConnections()];
   log.info(`draining: closing ${sockets.length} client(s) with 1012 over ${drainTime} ms`, {
     clients: sockets.length,
     drainTime,
@@ -43,7 +43,7 @@ export async function drainGateway(gateway: Drainable, drainTime: number, log: L
   const slices = Math.max(1, Math.ceil(drainTime / SLICE_MS));
   const perSlice = Math.ceil(sockets.length / slices);
   for (let i = 0; i < sockets.length; i += perSlice) {
-    for (const ws of sockets.slice(i, i + perSlice)) ws.close(CloseCode.ServiceRestart, 'gateway draining');
+    for (const conn of sockets.slice(i, i + perSlice)) conn.close(CloseCode.ServiceRestart, 'gateway draining');
     if (i + perSlice < sockets.length) await sleep(SLICE_MS);
   }
   const deadline = Date.now() + CLOSE_EVENTS_GRACE_MS;

@@ -16,6 +16,8 @@ export class GatewayCounters {
   namesNotHeld = 0;
   /** Exceptions of the gateway's own code while handling a valid message (SB_ERR_INTERNAL): bugs. */
   internalErrors = 0;
+  /** TCP clients cut off for bytes that are not a message of the protocol, or a message too large. */
+  badMessages = 0;
 }
 
 /** The gateway's Prometheus metrics, read from its counters and state when scraped. */
@@ -82,6 +84,21 @@ export function gatewayMetrics(server: GatewayServer): Registry {
     "Exceptions of the gateway's own code while handling a valid message (SB_ERR_INTERNAL, logged with a stack)",
     () => counters.internalErrors,
   );
+  counter(
+    'switchboard_gateway_bad_messages_total',
+    'TCP clients cut off for bytes that are not a message of the protocol, or a message over --max-message-size',
+    () => counters.badMessages,
+  );
+  new Gauge({
+    name: 'switchboard_gateway_protocol_info',
+    help: 'What clients of this gateway speak (websocket, text, frame or a codec): always 1, the protocol as a label',
+    labelNames: ['protocol'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.set({ protocol: server.protocol }, 1);
+    },
+  });
   counter('switchboard_gateway_lost_events_total', 'Events lost with a worker that died', () => router.lostEvents);
   counter('switchboard_gateway_link_reconnects_total', 'Register links re-established', () => server.reconnects);
   new Counter({

@@ -4,6 +4,7 @@ import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { checkPlaintextSecret, gatewayWorkerSecret } from '../shared/gatewayworker-secret.ts';
 import type { LinkOptions } from '../shared/link.ts';
+import type { ProtocolCodec } from './protocols/codec.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import {
   checkInteger,
@@ -32,8 +33,16 @@ export const DEFAULT_DRAIN_TIME = 0;
 export type SlowConsumerPolicy = 'close' | 'drop';
 
 export interface GatewayOptions extends LinkSettings {
-  /** Public WebSocket address for clients. @default 127.0.0.1:7272 */
+  /** Public address for clients, WebSocket or TCP (see `protocol`). @default 127.0.0.1:7272 */
   listen?: string | HostPort;
+  /**
+   * What clients speak on the public port: `websocket`, or plain TCP (TLS with `tlsCertFile`) with `text`
+   * (Workerman's Text: messages end with `\n`), `frame` (Workerman's Frame: a 4-byte length that counts
+   * itself, then the payload), the path of a module exporting a codec, or a codec itself
+   * (docs/devices-over-tcp.md). A TCP gateway serves no HTTP: metrics go on `--metrics-listen`.
+   * @default 'websocket'
+   */
+  protocol?: string | ProtocolCodec;
   /** Inner address advertised to workers and encoded in client ids; an IP literal, never 0.0.0.0. @default 127.0.0.1 */
   lanIp?: string;
   /**
@@ -59,10 +68,14 @@ export interface GatewayOptions extends LinkSettings {
   pingNotResponseLimit?: number;
   /**
    * Text sent to every client each heartbeat, for clients that cannot answer WebSocket pings; any message from
-   * the client counts as the answer. Empty sends protocol pings only. @default ''
+   * the client counts as the answer. Empty sends protocol pings only. On a TCP gateway it is the heartbeat
+   * message, encoded by the protocol; empty means no heartbeat there (plain TCP has no ping). @default ''
    */
   pingData?: string;
-  /** Largest client message in bytes; larger closes the client with 1009. @default 64 KiB */
+  /**
+   * Largest client message in bytes; larger closes the client with 1009. On TCP the limit counts the message on
+   * the wire (framing included), checked before the message is buffered whole. @default 64 KiB
+   */
   maxMessageSize?: number;
   /** Events held per client while its worker is busy or none is connected; past it the client is closed (1013). @default 256 */
   maxPendingEvents?: number;
@@ -91,7 +104,10 @@ export interface GatewayOptions extends LinkSettings {
   maxMessagesPerSecond?: number;
   /** Serve the demo chat page at / on the public port (the browser client library is always served under /client/). @default false */
   demo?: boolean;
-  /** Certificate file (PEM) for `wss://` on the public port; with `tlsKey`. Reloaded on SIGHUP. @default none */
+  /**
+   * Certificate file (PEM) for `wss://` (or TLS on a TCP gateway) on the public port; with `tlsKey`. Reloaded
+   * on SIGHUP. @default none
+   */
   tlsCertFile?: string;
   /** Private key file (PEM) of `tlsCertFile`. @default none */
   tlsKeyFile?: string;
@@ -112,6 +128,8 @@ export interface GatewayOptions extends LinkSettings {
 
 export interface ResolvedGatewayOptions {
   listen: HostPort;
+  /** `websocket`, a built-in TCP protocol's name, a module path, or a codec; loaded by the gateway's start. */
+  protocol: string | ProtocolCodec;
   /** The advertised inner address (`lanIp`, canonical text) and port. */
   inner: HostPort;
   /** Where the inner server binds: `innerListen` and the same port. */
@@ -172,6 +190,20 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
   if (Boolean(options.tlsCertFile) !== Boolean(options.tlsKeyFile)) {
     throw new SwitchboardError(ErrorCode.InvalidOption, 'wss:// needs both --cert and --key');
   }
+  const protocol = options.protocol ?? 'websocket';
+  if (protocol === '') throw new SwitchboardError(ErrorCode.InvalidOption, '--protocol needs a value');
+  if (protocol !== 'websocket') {
+    const what = `--protocol ${typeof protocol === 'string' ? protocol : protocol.name}`;
+    if (options.demo) {
+      throw new SwitchboardError(ErrorCode.InvalidOption, `${what} serves no web pages: leave out --demo`);
+    }
+    if (options.allowedOrigins?.length) {
+      throw new SwitchboardError(
+        ErrorCode.InvalidOption,
+        `${what}: TCP clients send no Origin, so --allowed-origins cannot apply: leave it out`,
+      );
+    }
+  }
   // A wildcard bind is reachable from other hosts even when the advertised address is loopback.
   const secret = resolveSecret(options.secret, [inner, innerListen, ...registers], 'gateway');
   let gatewayWorker: ResolvedGatewayOptions['gatewayWorker'] = null;
@@ -191,6 +223,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
   }
   return {
     gatewayWorker,
+    protocol,
     publicTls: options.tlsCertFile ? { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile! } : null,
     httpMetrics: options.httpMetrics ?? true,
     listen,

@@ -29,6 +29,11 @@ import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import { drainGateway } from './gateway-drain.ts';
 import { ReplyBatch } from './reply-batch.ts';
 import { Health } from '../shared/health.ts';
+import { codecWire, websocketWire, type ClientConnection, type ClientWire } from './client-connection.ts';
+import { loadProtocol } from './protocols/load-protocol.ts';
+import type { ReadFailure } from './protocols/message-reader.ts';
+import type { TcpClient } from './tcp-client.ts';
+import { TcpListener } from './tcp-listener.ts';
 
 export { CloseCode };
 
@@ -50,7 +55,9 @@ export class GatewayServer {
   /** Replies wait for the end of an input that changed membership, so its changes leave as one update. */
   private readonly replies = new ReplyBatch(() => this.membership.hasPending);
   private readonly admission: Admission;
-  private readonly commands: ClientCommands;
+  /** Made by start, once the protocol is loaded. */
+  private commands!: ClientCommands;
+  private wire: ClientWire = websocketWire;
   /** Register links lost (each is then re-established with backoff). */
   reconnects = 0;
   /** Clients whose connection is gone but whose close event is not handled yet. */
@@ -61,6 +68,7 @@ export class GatewayServer {
   private readonly innerLinks = new Set<Link>();
   private wss: WebSocketServer | null = null;
   private http: HttpServer | null = null;
+  private tcp: TcpListener | null = null;
   private registers: PersistentLink[] = [];
   private heartbeat: ClientHeartbeat | null = null;
   /** GatewayWorker's protocol for PHP GatewayClient (`gatewayWorkerPort`), when on. */
@@ -75,7 +83,6 @@ export class GatewayServer {
     this.options = parseGatewayOptions(options);
     this.link = { ...this.options.link, onInternalError: () => this.counters.internalErrors++ };
     this.admission = new Admission(this.options);
-    this.commands = new ClientCommands(this.registry, this.membership, this.options, this.counters, this.log);
     this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
     this.innerServer = createLinkListener(
       this.link,
@@ -94,9 +101,27 @@ export class GatewayServer {
     return this.innerAddress;
   }
 
-  /** Starts the inner server, then the WebSocket server, then announces itself to the registers. */
+  /** What clients speak: `websocket`, `text`, `frame` or a codec's name (known once started). */
+  get protocol(): string {
+    return this.wire.protocol;
+  }
+
+  /**
+   * Loads the protocol, starts the inner server, then the public port (WebSocket, or the TCP listener), then
+   * announces itself to the registers.
+   */
   async start(): Promise<{ listen: HostPort; inner: HostPort }> {
     const { inner, innerListen, listen } = this.options;
+    const codec = await loadProtocol(this.options.protocol);
+    if (codec) this.wire = codecWire(codec, this.log);
+    this.commands = new ClientCommands(
+      this.registry,
+      this.membership,
+      this.options,
+      this.counters,
+      this.log,
+      this.wire,
+    );
     // Under a supervisor each gateway owns its inner port (listenOn is exclusive); only the public port is shared.
     const { port } = await listenOn(this.innerServer, innerListen);
     // Workers are told the advertised address; the bound port is the same (innerPort, or the one picked for 0).
@@ -117,7 +142,58 @@ export class GatewayServer {
       await this.gatewayWorker.start(this.ids.prefix);
     }
 
-    // One public port: WebSocket upgrades become clients, plain HTTP requests go to the routes.
+    let listenBound: HostPort;
+    let scheme: string;
+    if (codec) {
+      this.tcp = new TcpListener(codec, this.options.maxMessageSize, this.tcpEvents, this.readPublicTls());
+      listenBound = await this.tcp.listen(listen);
+      scheme = codec.name;
+    } else {
+      listenBound = await this.startWebSocket(listen);
+      scheme = this.options.publicTls ? 'wss' : 'ws';
+    }
+
+    // --ping-interval 0: no heartbeats at all, as in GatewayWorker.
+    const ping = this.options.pingInterval > 0 ? this.wire.heartbeat(this.options.pingData) : null;
+    this.heartbeat = ping
+      ? new ClientHeartbeat(this.registry, this.options.pingInterval, this.options.pingNotResponseLimit, ping, (id) =>
+          this.log.info(`client ${id} missed ${this.options.pingNotResponseLimit} heartbeats: disconnected`),
+        )
+      : null;
+    this.registers = this.options.registers.map(
+      (address) =>
+        new PersistentLink(address, 'register', this.link, 'gateway', `gateway ${this.innerAddress}`, {
+          open: (link) =>
+            link.send({
+              cmd: Cmd.GatewayAnnounce,
+              address: this.innerAddress,
+              ...(this.gatewayWorker ? { gatewayWorker: this.gatewayWorker.address } : {}),
+            }),
+          message: (msg) => {
+            throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
+          },
+          close: () => {
+            this.reconnects++;
+          },
+        }),
+    );
+    const bound = bindAddress === this.innerAddress ? '' : ` (bound to ${bindAddress})`;
+    const tls = codec && this.options.publicTls ? ' (TLS)' : '';
+    this.log.info(
+      `gateway listening on ${scheme}://${formatHostPort(listenBound)}${tls}, inner ${this.innerAddress}${bound}`,
+      {
+        listen: formatHostPort(listenBound),
+        inner: this.innerAddress,
+        innerListen: bindAddress,
+        protocol: this.wire.protocol,
+      },
+    );
+    if (this.options.demo) this.log.info(`demo chat page on http://${formatHostPort(listenBound)}/`);
+    return { listen: listenBound, inner: innerBound };
+  }
+
+  /** One public port: WebSocket upgrades become clients, plain HTTP requests go to the routes. */
+  private async startWebSocket(listen: HostPort): Promise<HostPort> {
     const wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxMessageSize,
@@ -140,53 +216,15 @@ export class GatewayServer {
     addHealthRoutes(http, this.health);
     if (this.options.httpMetrics) addMetricsRoute(http, gatewayMetrics(this));
     if (this.options.demo) await addDemoRoutes(http);
-    const listenBound = await http.listen(listen);
-
-    // --ping-interval 0: no heartbeats at all, as in GatewayWorker.
-    if (this.options.pingInterval > 0) {
-      this.heartbeat = new ClientHeartbeat(
-        this.registry,
-        this.options.pingInterval,
-        this.options.pingNotResponseLimit,
-        this.options.pingData,
-        (id) => this.log.info(`client ${id} missed ${this.options.pingNotResponseLimit} heartbeats: disconnected`),
-      );
-    }
-    this.registers = this.options.registers.map(
-      (address) =>
-        new PersistentLink(address, 'register', this.link, 'gateway', `gateway ${this.innerAddress}`, {
-          open: (link) =>
-            link.send({
-              cmd: Cmd.GatewayAnnounce,
-              address: this.innerAddress,
-              ...(this.gatewayWorker ? { gatewayWorker: this.gatewayWorker.address } : {}),
-            }),
-          message: (msg) => {
-            throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
-          },
-          close: () => {
-            this.reconnects++;
-          },
-        }),
-    );
-    const bound = bindAddress === this.innerAddress ? '' : ` (bound to ${bindAddress})`;
-    this.log.info(
-      `gateway listening on ${this.options.publicTls ? 'wss' : 'ws'}://${formatHostPort(listenBound)}, inner ${this.innerAddress}${bound}`,
-      {
-        listen: formatHostPort(listenBound),
-        inner: this.innerAddress,
-        innerListen: bindAddress,
-      },
-    );
-    if (this.options.demo) this.log.info(`demo chat page on http://${formatHostPort(listenBound)}/`);
-    return { listen: listenBound, inner: innerBound };
+    return http.listen(listen);
   }
 
   /** Reads the public port's certificate and key again (SIGHUP, `switchboard reload --tls`). */
   reloadTls(): void {
-    if (!this.http || !this.options.publicTls) return;
+    const port = this.http ?? this.tcp;
+    if (!port || !this.options.publicTls) return;
     try {
-      this.http.setTls(this.readPublicTls()!);
+      port.setTls(this.readPublicTls()!);
       this.log.info('reloaded the TLS certificate of the public port');
     } catch (err) {
       this.log.error(`TLS certificate not reloaded, the old one stays: ${(err as Error).message}`, { error: err });
@@ -234,11 +272,12 @@ export class GatewayServer {
     return drainGateway(
       {
         health: this.health,
-        clientSockets: () => [...this.registry.clients.values()].map((c) => c.ws),
+        clientConnections: () => [...this.registry.clients.values()].map((c) => c.conn),
         unfinishedClients: () => this.registry.clients.size + this.closing.size,
         stopAccepting: () => {
           this.accepting = false;
           this.http?.stopAccepting();
+          this.tcp?.stopAccepting();
         },
         stop: () => this.stop(),
       },
@@ -250,12 +289,13 @@ export class GatewayServer {
   /** Closes every client with 1001 (going away), then the servers and links. */
   async stop(): Promise<void> {
     this.heartbeat?.cancel();
-    for (const client of this.registry.clients.values()) client.ws.close(CloseCode.GoingAway, 'gateway stopping');
+    for (const client of this.registry.clients.values()) client.conn.close(CloseCode.GoingAway, 'gateway stopping');
     for (const register of this.registers) register.stop();
     for (const link of this.innerLinks) link.close();
     await Promise.all([
       new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve())),
       this.http?.close(),
+      this.tcp?.close(),
       new Promise<void>((resolve) => this.innerServer.close(() => resolve())),
       this.gatewayWorker?.stop(),
     ]);
@@ -270,20 +310,10 @@ export class GatewayServer {
       headers: req.headers,
       ip: req.socket.remoteAddress ?? '',
       port: req.socket.remotePort ?? 0,
+      protocol: 'websocket',
     };
-    if (!this.accepting) return ws.close(CloseCode.ServiceRestart, 'gateway draining');
-    const refusal = this.admission.admit(request.ip);
-    if (refusal) {
-      this.log.warn(`refused a client: ${refusal.reason}`, { ip: request.ip });
-      ws.close(refusal.status, refusal.reason);
-      return;
-    }
-    const client = new ClientState(this.ids.next(), ws, request.ip);
-    if (this.gatewayWorker) request.gatewayWorkerClientId = this.gatewayWorker.toGatewayWorkerId(client.id);
-    client.port = request.port;
-    this.registry.add(client);
-    this.counters.connectionsOpened++;
-    this.router.enqueue(client, { kind: 'connect', request });
+    const client = this.addClient(ws, request);
+    if (!client) return;
     (ws as ClientSocket)[CLIENT] = client;
     const on = this.clientListeners;
     ws.on('message', on.message);
@@ -319,13 +349,82 @@ export class GatewayServer {
     };
   }
 
+  /** The listeners of every TCP client, made once (the connection carries its client). */
+  private readonly tcpEvents = {
+    connected: (conn: TcpClient) => this.tcpConnected(conn),
+    message: (conn: TcpClient, data: string | Buffer, bytes: number) => {
+      if (this.admitMessage(conn.client!, bytes)) this.queueMessage(conn.client!, data);
+    },
+    badInput: (conn: TcpClient, failure: ReadFailure) => {
+      this.counters.badMessages++;
+      const client = conn.client!;
+      this.log.warn(`client ${client.id} cut off: ${failure.reason}`, {
+        code: failure.code,
+        ip: client.ip,
+        ...(failure.cause === undefined ? {} : { error: failure.cause }),
+      });
+    },
+    error: (conn: TcpClient, err: Error & { code?: string }) => {
+      const client = conn.client;
+      if (client) this.log.info(`client ${client.id} closed: ${err.message}`, { code: err.code, ip: client.ip });
+    },
+    closed: (conn: TcpClient) => {
+      const client = conn.client;
+      if (!client) return;
+      this.admission.release(client.ip);
+      this.clientClosed(client);
+    },
+  };
+
+  private tcpConnected(conn: TcpClient): void {
+    const { socket } = conn;
+    const request: ClientRequest = {
+      url: '',
+      query: {},
+      headers: {},
+      ip: socket.remoteAddress ?? '',
+      port: socket.remotePort ?? 0,
+      protocol: this.wire.protocol,
+    };
+    const client = this.addClient(conn, request);
+    if (client) conn.client = client;
+  }
+
+  /**
+   * A new client of either protocol: refused while draining or by admission (closed with the reason's code,
+   * which only WebSocket clients see), else registered and its connect event queued.
+   */
+  private addClient(conn: ClientConnection, request: ClientRequest): ClientState | null {
+    if (!this.accepting) {
+      conn.close(CloseCode.ServiceRestart, 'gateway draining');
+      return null;
+    }
+    const refusal = this.admission.admit(request.ip);
+    if (refusal) {
+      this.log.warn(`refused a client: ${refusal.reason}`, { ip: request.ip });
+      conn.close(refusal.status, refusal.reason);
+      return null;
+    }
+    const client = new ClientState(this.ids.next(), conn, request.ip);
+    if (this.gatewayWorker) request.gatewayWorkerClientId = this.gatewayWorker.toGatewayWorkerId(client.id);
+    client.port = request.port;
+    this.registry.add(client);
+    this.counters.connectionsOpened++;
+    this.router.enqueue(client, { kind: 'connect', request });
+    return client;
+  }
+
   private clientMessage(client: ClientState, data: Buffer, isBinary: boolean): void {
+    if (this.admitMessage(client, data.length)) this.queueMessage(client, isBinary ? data : data.toString());
+  }
+
+  /** Counts a message and applies the rate limit; false when it is not to be handled. */
+  private admitMessage(client: ClientState, bytes: number): boolean {
     client.missedPings = 0;
     const { counters } = this;
     counters.messagesIn++;
-    counters.bytesIn += data.length;
-    if (client.gone) return;
-    const { ws } = client;
+    counters.bytesIn += bytes;
+    if (client.gone) return false;
     const { maxMessagesPerSecond } = this.options;
     // The bucket is made on the first message: idle clients need none.
     if (maxMessagesPerSecond > 0) client.rate ??= new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
@@ -334,15 +433,19 @@ export class GatewayServer {
         code: ClientLogCode.RateLimit,
         ip: client.ip,
       });
-      ws.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
-      return;
+      client.conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
+      return false;
     }
-    if (!this.router.enqueue(client, { kind: 'message', data: isBinary ? data : data.toString() })) {
+    return true;
+  }
+
+  private queueMessage(client: ClientState, data: string | Buffer): void {
+    if (!this.router.enqueue(client, { kind: 'message', data })) {
       this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
         code: ClientLogCode.TryAgainLater,
         ip: client.ip,
       });
-      ws.close(CloseCode.TryAgainLater, 'too many pending messages');
+      client.conn.close(CloseCode.TryAgainLater, 'too many pending messages');
     }
   }
 

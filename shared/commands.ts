@@ -73,10 +73,11 @@ export type SessionData = Record<string, unknown>;
 
 /** The HTTP upgrade request of a client, as a worker sees it in onConnect (`ctx.request`). */
 export interface ClientRequest {
-  /** Path and query string, e.g. `/chat?token=abc`. */
+  /** Path and query string, e.g. `/chat?token=abc`; empty for TCP clients. */
   url: string;
-  /** The query string parsed, e.g. `{ token: 'abc' }`. */
+  /** The query string parsed, e.g. `{ token: 'abc' }`; empty for TCP clients. */
   query: Record<string, string>;
+  /** The upgrade request's headers; empty for TCP clients. */
   headers: Record<string, string | string[] | undefined>;
   /** The client's address as the gateway sees it (behind a proxy, read X-Forwarded-For from headers). */
   ip: string;
@@ -86,6 +87,11 @@ export interface ClientRequest {
    * the gateway serves GatewayWorker's protocol (`--gatewayworker-port`).
    */
   gatewayWorkerClientId?: string;
+  /**
+   * What the client speaks: `websocket`, `text`, `frame` or the name of the gateway's protocol module (set by
+   * every gateway of this version; absent from older ones).
+   */
+  protocol?: string;
 }
 
 type KindType = {

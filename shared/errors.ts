@@ -73,6 +73,8 @@ export const ErrorCode = {
    * this code, at warn level.
    */
   UnknownHandler: 'SB_ERR_UNKNOWN_HANDLER',
+  /** The `--protocol` module could not be loaded, or does not export a codec (`input`, `decode`, `encode`). */
+  ProtocolModule: 'SB_ERR_PROTOCOL_MODULE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -96,6 +98,18 @@ export const ClientLogCode = {
    * up. Logged once per episode; `switchboard_gateway_dropped_pushes_total` counts the pushes.
    */
   SlowConsumerDrop: 'SB_SLOW_CONSUMER_DROP',
+  /**
+   * A TCP client was cut off: its next message is longer than `--max-message-size` (framing included), found out
+   * before the message was buffered whole. Send smaller messages, or raise the limit.
+   */
+  MessageTooLarge: 'SB_CLOSE_MESSAGE_TOO_LARGE',
+  /** A TCP client was cut off: its bytes are not a message of the gateway's `--protocol` (the codec said invalid). */
+  BadMessage: 'SB_CLOSE_BAD_MESSAGE',
+  /**
+   * A TCP client was cut off because the protocol module failed on its bytes: it threw, or returned something
+   * that is not a length, a string or bytes. A bug in the module named by `--protocol`; the log has the error.
+   */
+  CodecFailed: 'SB_CLOSE_CODEC_FAILED',
 } as const;
 
 export type ClientLogCode = (typeof ClientLogCode)[keyof typeof ClientLogCode];

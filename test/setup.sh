@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs from outside npm when it is missing, so that `npm ci && npm test` works on a
 # fresh Debian machine: Chromium for the browser tests (playwright's own browser download is not used) and
-# iproute2 for the multi-host tests (without `ip`, or without root, those run on loopback and say so), and
-# php-cli for the tests that speak GatewayWorker's protocol from PHP.
+# iproute2 for the multi-host tests (without `ip`, or without root, those run on loopback and say so), php-cli
+# for the tests that speak GatewayWorker's protocol from PHP, and socat, a device that is not Node for the TCP
+# gateway tests (without it that test is skipped and says so).
 # Installing needs root and apt-get; otherwise it prints one line saying what to install and goes on.
 set -uo pipefail
 
@@ -10,6 +11,7 @@ missing=()
 [ -n "${CHROMIUM_PATH:-}" ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v php >/dev/null 2>&1 || missing+=(php-cli)
+command -v socat >/dev/null 2>&1 || missing+=(socat)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

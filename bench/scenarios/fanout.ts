@@ -4,7 +4,7 @@ import { nowMicros } from '../load-protocol.ts';
 import { makeRow, measureLoad } from '../measure.ts';
 import type { Row } from '../rows.ts';
 import { CONNECT_TIMEOUT_MS, connectAll, eachTarget, type ScenarioContext } from '../scenario-context.ts';
-import type { Target } from '../targets.ts';
+import { isTcp, type Target } from '../targets.ts';
 
 const GROUP = 'bench';
 
@@ -23,7 +23,9 @@ export async function fanoutScenario(ctx: ScenarioContext): Promise<Row[]> {
         title: `fanout ${mode}: ${receivers} receivers`,
         unit: 'deliveries/s',
       };
-      const measured = await eachTarget(ctx, ctx.targets, describe, async (pool, target) => {
+      // WebSocket servers only: the TCP servers are measured on echo and touid.
+      const targets = ctx.targets.filter((t) => !isTcp(t.kind));
+      const measured = await eachTarget(ctx, targets, describe, async (pool, target) => {
         await connectAll(ctx, pool, target, receivers, { join: mode === 'group' ? GROUP : null });
         const from = ctx.options.clientHosts.at(-1)!;
         const sender = await connectClient(target.transport, target.urls[0]!, from, CONNECT_TIMEOUT_MS);

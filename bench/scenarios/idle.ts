@@ -3,7 +3,7 @@ import { sleep } from '../measure.ts';
 import { openFileLimit, rssBytes } from '../proc-stats.ts';
 import type { IdleResult, IdleStep } from '../rows.ts';
 import { connectAll, withPool, type ScenarioContext } from '../scenario-context.ts';
-import { externalTarget, startTarget, type Target } from '../targets.ts';
+import { externalTarget, isTcp, startTarget, type Target } from '../targets.ts';
 
 /** File descriptors a process keeps for itself besides client sockets (listeners, links, stdio, libuv). */
 const FD_MARGIN = 200;
@@ -29,7 +29,8 @@ export async function idleScenario(ctx: ScenarioContext): Promise<IdleResult[]> 
   const perLoad = Math.min(MAX_PER_LOAD_PROCESS, soft - FD_MARGIN);
   const { options } = ctx;
   const starts: (() => Promise<Target>)[] = options.targets
-    .filter((kind) => kind !== 'socketio')
+    // WebSocket servers only: the TCP servers are measured on echo and touid.
+    .filter((kind) => kind !== 'socketio' && !isTcp(kind))
     .map(
       (kind) => () =>
         startTarget(kind, { host: options.serverHost[kind], gateways: options.gateways, workers: options.workers }),

@@ -2,7 +2,7 @@ import { makeRow, measureLoad, ms } from '../measure.ts';
 import type { Row } from '../rows.ts';
 import type { LoadPool } from '../load-pool.ts';
 import { connectAll, eachTarget, type ScenarioContext } from '../scenario-context.ts';
-import type { Target } from '../targets.ts';
+import { isTcp, type Target } from '../targets.ts';
 
 const CLIENTS = 100;
 
@@ -20,7 +20,8 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
     title: `echo at half max, ${clients} clients`,
     unit: 'round trips/s',
   };
-  const targets = ctx.targets.filter((t) => t.kind !== 'socketio');
+  // WebSocket servers only: the TCP servers are measured on echo and touid.
+  const targets = ctx.targets.filter((t) => t.kind !== 'socketio' && !isTcp(t.kind));
   // Repeated inside, window by window, and reported by median p99 rather than by CPU.
   const repeats = 1;
   return eachTarget(ctx, targets, describe, measure, repeats);
