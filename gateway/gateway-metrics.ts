@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { scrapedMetrics } from '../shared/scraped-metrics.ts';
 import type { GatewayServer } from './gateway-server.ts';
 
 /** Running totals the gateway keeps on its hot paths: plain numbers, read by metrics and status. */
@@ -24,25 +25,7 @@ export class GatewayCounters {
 export function gatewayMetrics(server: GatewayServer): Registry {
   const registry = new Registry();
   const { counters, registry: clients, router } = server;
-  const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const { counter, gauge } = scrapedMetrics(registry);
   gauge('switchboard_gateway_connections', 'Client connections open now', () => clients.clients.size);
   gauge('switchboard_gateway_uids', 'Distinct uids bound on this gateway', () => clients.uids.size);
   gauge('switchboard_gateway_groups', 'Groups with members on this gateway', () => clients.groups.size);

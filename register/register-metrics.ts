@@ -1,18 +1,11 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { scrapedMetrics } from '../shared/scraped-metrics.ts';
 import type { RegisterServer } from './register-server.ts';
 
 /** The register's Prometheus metrics (`switchboard register --metrics-listen`), read when scraped. */
 export function registerMetrics(server: RegisterServer): Registry {
   const registry = new Registry();
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const { gauge } = scrapedMetrics(registry);
   gauge('switchboard_register_gateways', 'Gateways announced now', () => server.gatewayAddresses.length);
   gauge(
     'switchboard_register_subscribers',
