@@ -34,13 +34,18 @@ export class MemoryHistory implements HistoryStore {
   }
 
   append(stream: string, data: KeptData): Promise<Position> {
+    return Promise.resolve(this.keep(stream, data));
+  }
+
+  /** Like append, at once: the gateway keeps a message before it hands it to any client. */
+  keep(stream: string, data: KeptData): Position {
     const s = this.live(stream);
     s.top += 1;
     s.messages.push({ offset: s.top, data });
     if (s.messages.length > this.size) s.messages.shift();
     s.expiresAt = this.now() + this.ttl * 1000;
     this.sweep(stream);
-    return Promise.resolve({ epoch: s.epoch, offset: s.top });
+    return { epoch: s.epoch, offset: s.top };
   }
 
   read(stream: string, since: Position | null): Promise<Recovery> {
