@@ -66,18 +66,7 @@ export const MAX_NAME_LENGTH = 1024;
  * `int` an integer, `any` anything; a `?` suffix also allows null (or the field being absent).
  */
 type FieldKind =
-  | 'name'
-  | 'names'
-  | 'text'
-  | 'bytes'
-  | 'data'
-  | 'map'
-  | 'int'
-  | 'any'
-  | 'name?'
-  | 'data?'
-  | 'int?'
-  | 'kept?';
+  'name' | 'names' | 'text' | 'bytes' | 'data' | 'map' | 'int' | 'any' | 'name?' | 'data?' | 'int?' | 'kept?';
 
 /**
  * A kept send's positions: `true` when the gateways keep it themselves (the embedded history), or one
