@@ -145,6 +145,30 @@ for (const store of ['memory', 'redis'] as const) {
         await after.call('bindUid', '$self', 'bob');
         await after.next(isEvent('lost'));
       });
+
+      it('replays on gateway B what was kept while gateway A, where the client was, is killed', async () => {
+        const first = await recovering(0);
+        await first.call('bindUid', '$self', 'carol');
+        const start = (await first.next(isEvent('position'))) as { epoch: string; offset: number };
+        await sender.sendToUid('carol', 'k1', { keep: true });
+        const k1 = (await first.next(isKept)) as Received & { kind: 'kept' };
+        await cluster.gateways[0]!.kill('SIGKILL');
+        for (const text of ['k2', 'k3', 'k4']) await sender.sendToUid('carol', text, { keep: true });
+        const again = await recovering(1, { 'uid:carol': [k1.epoch, k1.offset] });
+        await again.call('bindUid', '$self', 'carol');
+        const got: Received[] = [];
+        for (let i = 0; i < 3; i++) got.push(await again.next(isKept));
+        assert.deepEqual(
+          got.map((m) => m.kind === 'kept' && [m.data, m.offset]),
+          [
+            ['k2', start.offset + 2],
+            ['k3', start.offset + 3],
+            ['k4', start.offset + 4],
+          ],
+        );
+        await again.next(isEvent('recovered'));
+        await assert.rejects(again.next(isKept, 300));
+      });
     }
   });
 }
