@@ -57,6 +57,7 @@ export class BusinessWorker {
       name: this.options.name,
       queryTimeout: this.options.queryTimeout,
       routing: this.options.routing,
+      ...{ history: this.options.history, historySize: this.options.historySize, historyTtl: this.options.historyTtl },
       onEvent: (msg, link, gateway) => void this.handle(msg, link, gateway),
       onGatewayOpen: (_gateway, link) => {
         // A gateway that appears while we drain must not start routing to us.

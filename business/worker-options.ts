@@ -12,6 +12,8 @@ import {
 } from '../shared/options.ts';
 import {
   parseGatewayApiOptions,
+  parseHistoryOptions,
+  type ResolvedHistoryOptions,
   type GatewayApiOptions,
   type ResolvedGatewayApiOptions,
 } from '../gateway-api/gateway-api-options.ts';
@@ -36,7 +38,7 @@ export interface BusinessWorkerOptions extends LinkSettings, GatewayApiOptions {
   log?: Logger;
 }
 
-export interface ResolvedWorkerOptions extends ResolvedGatewayApiOptions {
+export interface ResolvedWorkerOptions extends ResolvedGatewayApiOptions, ResolvedHistoryOptions {
   events: string | EventHandlers;
   registers: HostPort[];
   name: string;
@@ -67,6 +69,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
     registers,
     name: options.name ?? `${process.pid}@${hostname()}`,
     ...parseGatewayApiOptions(options),
+    ...parseHistoryOptions(options),
     slowHandlerMs: checkInteger('slowHandlerMs', options.slowHandlerMs ?? DEFAULT_SLOW_HANDLER_MS, 0),
     ...workerIndex(options.id ?? 0, options.count ?? 1),
     link: linkOptions(options, resolveSecret(options.secret, registers, 'business'), log),

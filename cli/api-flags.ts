@@ -1,6 +1,7 @@
 import { DEFAULT_API_LISTEN, DEFAULT_MAX_BODY, type HttpApiOptions } from '../http-api/http-api-options.ts';
 import type { Logger } from '../shared/logger.ts';
 import {
+  historyFlags,
   linkFlags,
   linkTls,
   logLevelFlag,
@@ -37,6 +38,7 @@ export const apiFlags: Flag<HttpApiOptions>[] = [
   },
   queryTimeoutFlag,
   routingFlag,
+  ...historyFlags,
   ...linkFlags,
   metricsFlag,
   logLevelFlag,

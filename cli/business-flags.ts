@@ -4,6 +4,7 @@ import {
   copiesControlFlag,
   countFlag,
   heartbeatFlag,
+  historyFlags,
   linkFlags,
   linkTls,
   logLevelFlag,
@@ -40,6 +41,7 @@ export const businessFlags: Flag<BusinessWorkerOptions>[] = [
   },
   queryTimeoutFlag,
   routingFlag,
+  ...historyFlags,
   {
     flags: '--slow-handler <ms>',
     description: 'log a warning when a handler runs longer than this',

@@ -1,5 +1,6 @@
 import { DEFAULT_QUERY_TIMEOUT, DEFAULT_ROUTING, ROUTINGS, type Routing } from '../gateway-api/gateway-api-options.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../shared/codec.ts';
+import { DEFAULT_HISTORY_SIZE, DEFAULT_HISTORY_TTL, type HistoryOptions } from '../history/history-store.ts';
 import { DEFAULT_MAX_LINK_BACKLOG } from '../shared/frame-writer.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import { DEFAULT_MAX_PENDING_HANDSHAKES } from '../shared/handshake-gate.ts';
@@ -42,6 +43,31 @@ export const routingFlag: Flag<{ routing?: Routing }> = {
   default: DEFAULT_ROUTING,
   field: 'routing',
 };
+
+/** Where kept messages live, and how many and how long: flags of every process that keeps or replays them. */
+export const historyFlags: Flag<HistoryOptions>[] = [
+  {
+    flags: '--history <store>',
+    description:
+      'kept messages: memory (each gateway keeps them; one host) or redis://HOST:PORT (shared by every host)',
+    default: 'memory',
+    field: 'history',
+  },
+  {
+    flags: '--history-size <n>',
+    description: 'kept messages per uid or group; older ones are trimmed',
+    parse: integer,
+    default: DEFAULT_HISTORY_SIZE,
+    field: 'historySize',
+  },
+  {
+    flags: '--history-ttl <seconds>',
+    description: 'a uid or group with no new kept message for this long loses its history',
+    parse: integer,
+    default: DEFAULT_HISTORY_TTL,
+    field: 'historyTtl',
+  },
+];
 
 export const queryTimeoutFlag: Flag<{ queryTimeout?: number }> = {
   flags: '--query-timeout <ms>',

@@ -8,7 +8,14 @@ import {
 } from '../gateway/gateway-options.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
 import { eventsFlag } from './business-flags.ts';
-import { controlFlag, gatewayWorkerPlaintextFlag, logLevelFlag, routingFlag, secretFlag } from './common-flags.ts';
+import {
+  controlFlag,
+  gatewayWorkerPlaintextFlag,
+  historyFlags,
+  logLevelFlag,
+  routingFlag,
+  secretFlag,
+} from './common-flags.ts';
 import { findEventsModule, isBundledDemo } from './events-module.ts';
 import { parseHostPort } from '../shared/address.ts';
 import {
@@ -82,6 +89,10 @@ export const startFlags: Flag[] = [
   // The secret and the API token reach the children in their environment (see Supervisor), never in argv.
   { ...withoutField(secretFlag), defaultHelp: 'a random one for this run' },
   { ...withoutField(routingFlag), handOn: { business: '--routing', api: '--routing' } },
+  ...historyFlags.map((flag) => {
+    const name = flag.flags.split(' ')[0]!;
+    return { ...withoutField(flag), handOn: { gateway: name, business: name, api: name } };
+  }),
   {
     flags: '--api-listen <host:port>',
     description: 'also run the HTTP push API on this address (off by default)',

@@ -1,5 +1,8 @@
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { checkInteger } from '../shared/options.ts';
+import type { HistoryOptions } from '../history/history-store.ts';
+
+export { parseHistoryOptions, type ResolvedHistoryOptions } from '../history/history-store.ts';
 
 /**
  * How uid and group sends pick their gateways: `directory` sends each only to the gateways that hold one of
@@ -15,7 +18,7 @@ export const DEFAULT_QUERY_TIMEOUT = 5000;
 export const DEFAULT_CONNECT_TIMEOUT = 5000;
 
 /** The options of the Gateway API itself, the same in a business worker, a GatewayClient and the HTTP API. */
-export interface GatewayApiOptions {
+export interface GatewayApiOptions extends HistoryOptions {
   /** Ms a query waits for each gateway. @default 5000 */
   queryTimeout?: number;
   /**
@@ -25,7 +28,8 @@ export interface GatewayApiOptions {
   routing?: Routing;
 }
 
-export type ResolvedGatewayApiOptions = Required<GatewayApiOptions>;
+/** The options of the calls themselves; the history options are resolved with parseHistoryOptions. */
+export type ResolvedGatewayApiOptions = Required<Omit<GatewayApiOptions, keyof HistoryOptions>>;
 
 /** The routing option's value, defaulted; SB_ERR_INVALID_OPTION for anything else. */
 export function checkRouting(value: unknown = DEFAULT_ROUTING): Routing {

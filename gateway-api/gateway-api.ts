@@ -2,10 +2,22 @@ import { Cmd, type Message, type SessionData } from '../shared/commands.ts';
 import { ErrorCode, hasCode } from '../shared/errors.ts';
 import { Query, type ClientInfo, type QueryArgs, type QueryName, type QueryResult } from '../shared/queries.ts';
 import { invalid, name, nameList, ownerOf, payload, session, type Name, type SendData } from './call-arguments.ts';
+import { streamOf } from '../history/history-store.ts';
 import type { GatewayDirectory } from './gateway-directory.ts';
 import { counted, isDeliveryCount, SENDS, type Route, type SendArgs, type SendCall } from './sends.ts';
 
 export type { Name, SendData, SessionData, SendArgs, SendCall };
+
+/** Options of a uid or group send. */
+export interface SendOptions {
+  /**
+   * Keep the message in the history of each uid's (or group's) stream, so a client that reconnects and is bound
+   * (joined) again gets it if it missed it (docs/history.md). The call then returns a Promise that resolves once
+   * the message is kept and has left for the gateways, and rejects with SB_ERR_HISTORY_UNAVAILABLE (nothing
+   * sent) when the history cannot be written. @default false
+   */
+  keep?: boolean;
+}
 
 const sum = (parts: number[]) => parts.reduce((a, b) => a + b, 0);
 const concat = (parts: string[][]) => parts.flat();
@@ -35,6 +47,15 @@ function groupArg(call: string, group: unknown): string | string[] | null {
 /** Like groupArg, where a group must be given. */
 function requiredGroups(call: string, group: unknown): string | string[] {
   return groupArg(call, group) ?? invalid(call, 'group must be a string or an array of strings, got null');
+}
+
+/** Whether a send's options ask to keep it; SB_ERR_INVALID_ARGUMENT for options that are not an object. */
+function keepOption(call: string, options: unknown): boolean {
+  if (options == null) return false;
+  if (typeof options !== 'object') invalid(call, `options must be an object, got ${typeof options}`);
+  const { keep } = options as SendOptions;
+  if (keep != null && typeof keep !== 'boolean') invalid(call, `keep must be a boolean, got ${typeof keep}`);
+  return keep === true;
 }
 
 const counts = (lists: Record<string, string[]>) =>
@@ -123,14 +144,79 @@ export abstract class GatewayApi {
     this.routeAll('sendToClient', SENDS.sendToClient(clientId, data));
   }
 
-  /** Sends to every device bound to `uid` (or to each of several uids), on every gateway. */
-  sendToUid(uid: Name | Name[], data: SendData): void {
-    this.routeAll('sendToUid', SENDS.sendToUid(uid, data));
+  /**
+   * Sends to every device bound to `uid` (or to each of several uids), on every gateway. With `{ keep: true }`
+   * the message is kept in each uid's history and the call returns a Promise (see SendOptions).
+   * @example
+   * await Gateway.sendToUid('alice', { text: 'hi' }, { keep: true });
+   */
+  sendToUid(uid: Name | Name[], data: SendData, options?: SendOptions & { keep?: false }): void;
+  sendToUid(uid: Name | Name[], data: SendData, options: SendOptions & { keep: true }): Promise<void>;
+  sendToUid(uid: Name | Name[], data: SendData, options?: SendOptions): void | Promise<void>;
+  sendToUid(uid: Name | Name[], data: SendData, options?: SendOptions): void | Promise<void> {
+    const routes = SENDS.sendToUid(uid, data);
+    if (keepOption('sendToUid', options)) return this.keep('sendToUid', routes);
+    this.routeAll('sendToUid', routes);
   }
 
-  /** Sends to every member of a group (or of several; a member of two gets one copy), except `exclude`. */
-  sendToGroup(group: Name | Name[], data: SendData, exclude?: string | string[] | null): void {
-    this.routeAll('sendToGroup', SENDS.sendToGroup(group, data, exclude));
+  /**
+   * Sends to every member of a group (or of several; a member of two gets one copy), except `exclude`. With
+   * `{ keep: true }` the message is kept in each group's history (a member of two groups then gets one copy per
+   * group) and the call returns a Promise (see SendOptions).
+   */
+  sendToGroup(
+    group: Name | Name[],
+    data: SendData,
+    exclude?: string | string[] | null,
+    options?: SendOptions & { keep?: false },
+  ): void;
+  sendToGroup(
+    group: Name | Name[],
+    data: SendData,
+    exclude: string | string[] | null | undefined,
+    options: SendOptions & { keep: true },
+  ): Promise<void>;
+  sendToGroup(
+    group: Name | Name[],
+    data: SendData,
+    exclude?: string | string[] | null,
+    options?: SendOptions,
+  ): void | Promise<void>;
+  sendToGroup(
+    group: Name | Name[],
+    data: SendData,
+    exclude?: string | string[] | null,
+    options?: SendOptions,
+  ): void | Promise<void> {
+    const routes = SENDS.sendToGroup(group, data, exclude);
+    if (keepOption('sendToGroup', options)) return this.keep('sendToGroup', routes);
+    this.routeAll('sendToGroup', routes);
+  }
+
+  /**
+   * A kept send: with a shared history (Redis) this process writes it first, one position per stream, and the
+   * message carries them; with the embedded history it is marked kept and goes to every gateway, each of which
+   * keeps it. Either way a gateway only ever hands out positions of a history it can replay from.
+   */
+  private async keep(call: 'sendToUid' | 'sendToGroup', routes: Route[]): Promise<void> {
+    const { directory } = this;
+    for (const [, message] of routes) {
+      if (message.cmd !== Cmd.SendToUids && message.cmd !== Cmd.SendToGroups) continue;
+      const history = directory.history;
+      if (history === null) {
+        await this.ready();
+        directory.requireGateways(call);
+        const kept = { ...message, kept: true as const };
+        for (const gateway of directory.addresses) directory.send(gateway, kept);
+        continue;
+      }
+      const streams =
+        message.cmd === Cmd.SendToUids
+          ? message.uids.map((uid) => streamOf('uid', uid))
+          : message.groups.map((group) => streamOf('group', group));
+      const positions = await Promise.all(streams.map((stream) => history.append(stream, message.data)));
+      this.route(call, null, { ...message, kept: positions.map((p) => [p.epoch, p.offset]) });
+    }
   }
 
   /**

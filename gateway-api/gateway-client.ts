@@ -1,3 +1,4 @@
+import { parseHistoryOptions } from '../history/history-store.ts';
 import { hostname } from 'node:os';
 import { parseHostPortList } from '../shared/address.ts';
 import type { Message } from '../shared/commands.ts';
@@ -67,6 +68,7 @@ export class GatewayClient extends GatewayApi {
       role: 'client',
       name: options.name ?? `client ${process.pid}@${hostname()}`,
       ...parseGatewayApiOptions(options),
+      ...parseHistoryOptions(options),
       link: linkOptions(options, resolveSecret(options.secret, registers, 'GatewayClient'), this.log),
     });
   }

@@ -3,6 +3,8 @@ import { Cmd, cmdName, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import type { Link, LinkOptions, PeerRole } from '../shared/link.ts';
 import { isResultOf, type QueryArgs, type QueryName, type QueryResult } from '../shared/queries.ts';
+import type { HistoryStore } from '../history/history-store.ts';
+import { RedisHistory } from '../history/redis-history.ts';
 import type { ResolvedGatewayApiOptions } from './gateway-api-options.ts';
 import { GatewayLinks } from './gateway-links.ts';
 import { MembershipRouting } from './membership-routing.ts';
@@ -15,6 +17,10 @@ import { RegisterDiscovery } from './register-discovery.ts';
 export type ClientEvent = Extract<Message, { cmd: typeof Cmd.EvConnect | typeof Cmd.EvMessage | typeof Cmd.EvClose }>;
 
 export interface DirectoryOptions extends ResolvedGatewayApiOptions {
+  /** Where kept sends write their history (`memory`: the gateways keep them). @default 'memory' */
+  history?: string;
+  historySize?: number;
+  historyTtl?: number;
   registers: HostPort[];
   link: LinkOptions;
   role: Extract<PeerRole, 'worker' | 'client'>;
@@ -51,8 +57,18 @@ export class GatewayDirectory {
   private readonly routing: MembershipRouting;
   private readonly pending: PendingQueries;
   private readonly waiters: ReadyWaiters;
+  /**
+   * The history that kept sends write before they leave (Redis), or null when the gateways keep them (the
+   * embedded history of each gateway).
+   */
+  readonly history: HistoryStore | null;
 
   constructor(private readonly options: DirectoryOptions) {
+    const { history = 'memory' } = options;
+    this.history =
+      history === 'memory'
+        ? null
+        : new RedisHistory(RedisHistory.addressOf(history), options.historySize ?? 100, options.historyTtl ?? 300);
     const connect = options.connect ?? persistentLinks(options.link, options.role, options.name);
     this.routing = new MembershipRouting(options.routing);
     this.pending = new PendingQueries(options.queryTimeout);
@@ -220,7 +236,7 @@ export class GatewayDirectory {
 
   /** Closes every link and fails what still waits; resolves when the sockets are closed. */
   async stop(): Promise<void> {
-    const closing = [this.discovery.stop(), this.links.stop()];
+    const closing = [this.discovery.stop(), this.links.stop(), this.history?.close()];
     this.pending.failAll();
     this.waiters.cancel(new SwitchboardError(ErrorCode.NoGateway, 'stopped before the gateways were reached'));
     await Promise.all(closing);

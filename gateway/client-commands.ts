@@ -8,6 +8,9 @@ import type { GatewayCounters } from './gateway-metrics.ts';
 import type { ResolvedGatewayOptions } from './gateway-options.ts';
 import type { MembershipFeed } from './membership-feed.ts';
 import type { PreparedFrame } from './prepared-frame.ts';
+import { streamOf } from '../history/history-store.ts';
+import { KeptDelivery, tagged } from './kept-delivery.ts';
+import { KeptMessages, type KeptSend } from './kept-messages.ts';
 
 /**
  * Carries out the commands that reach clients: sends (to clients, uids, groups, everyone) and the commands about
@@ -23,7 +26,13 @@ export class ClientCommands {
     private readonly log: Logger,
     /** How messages are encoded and written for this gateway's protocol. */
     private readonly wire: ClientWire,
-  ) {}
+    /** Kept messages: the embedded history or the reader of Redis. */
+    private readonly kept: KeptMessages,
+  ) {
+    this.keptDelivery = new KeptDelivery(kept, (client, out) => this.deliver(client, out), isMember, log);
+  }
+
+  private readonly keptDelivery: KeptDelivery;
 
   /** Hands the data of a send command to its clients; returns how many. */
   send(msg: SendCommand): number {
@@ -31,18 +40,24 @@ export class ClientCommands {
     this.membership.flush();
     const out = this.wire.prepare(msg.data);
     if (out === null) return 0;
+    if ((msg.cmd === Cmd.SendToUids || msg.cmd === Cmd.SendToGroups) && msg.kept != null) {
+      return this.sendKept(msg, out);
+    }
+    // Clients that speak the recovery subprotocol get the same data with a tag in front: made once, if needed.
+    let taggedOut: PreparedFrame | null = null;
+    const frameFor = (client: ClientState) => (client.kept ? (taggedOut ??= tagged(msg.data)) : out);
     let delivered = 0;
     switch (msg.cmd) {
       case Cmd.SendToClients:
         for (const id of msg.clients) {
           const client = registry.get(id);
-          if (client && this.deliver(client, out)) delivered++;
+          if (client && this.deliver(client, frameFor(client))) delivered++;
         }
         return delivered;
       case Cmd.SendToUids:
         for (const uid of msg.uids) {
           const clients = registry.uids.get(uid);
-          if (clients) for (const client of clients) if (this.deliver(client, out)) delivered++;
+          if (clients) for (const client of clients) if (this.deliver(client, frameFor(client))) delivered++;
         }
         return delivered;
       case Cmd.SendToGroups: {
@@ -54,7 +69,7 @@ export class ClientCommands {
           for (const client of members) {
             if (exclude.has(client.id) || sent?.has(client)) continue;
             sent?.add(client);
-            if (this.deliver(client, out)) delivered++;
+            if (this.deliver(client, frameFor(client))) delivered++;
           }
         }
         return delivered;
@@ -62,11 +77,44 @@ export class ClientCommands {
       case Cmd.SendToAll: {
         const exclude = new Set(msg.exclude);
         for (const client of registry.clients.values()) {
-          if (!exclude.has(client.id) && this.deliver(client, out)) delivered++;
+          if (!exclude.has(client.id) && this.deliver(client, frameFor(client))) delivered++;
         }
         return delivered;
       }
     }
+  }
+
+  /**
+   * A kept send: every client gets its data, raw clients exactly as an ordinary send; a recovering client gets
+   * it once per stream, with the stream's position, in order (KeptDelivery).
+   */
+  private sendKept(msg: KeptSend, out: PreparedFrame): number {
+    const { registry } = this;
+    const positions = this.kept.positions(msg);
+    const streams = KeptMessages.streams(msg);
+    const exclude = msg.cmd === Cmd.SendToGroups ? new Set(msg.exclude) : null;
+    const rawSent = msg.cmd === Cmd.SendToGroups && msg.groups.length > 1 ? new Set<ClientState>() : null;
+    let taggedOut: PreparedFrame | null = null;
+    let delivered = 0;
+    for (const [i, stream] of streams.entries()) {
+      const members =
+        msg.cmd === Cmd.SendToUids ? registry.uids.get(msg.uids[i]!) : registry.groups.get(msg.groups[i]!);
+      if (!members) continue;
+      const position = positions?.[i];
+      for (const client of members) {
+        if (exclude?.has(client.id)) continue;
+        if (client.kept && position) {
+          this.keptDelivery.live(client, stream, position, msg.data);
+          delivered++;
+        } else if (client.kept) {
+          if (this.deliver(client, (taggedOut ??= tagged(msg.data)))) delivered++;
+        } else if (!rawSent?.has(client)) {
+          rawSent?.add(client);
+          if (this.deliver(client, out)) delivered++;
+        }
+      }
+    }
+    return delivered;
   }
 
   /** Commands about one client; a client that is not (or no longer) here is skipped quietly. */
@@ -74,14 +122,27 @@ export class ClientCommands {
     const client = this.registry.get(msg.client);
     if (!client) return;
     switch (msg.cmd) {
-      case Cmd.BindUid:
-        return this.registry.bindUid(client, msg.uid);
+      case Cmd.BindUid: {
+        const before = client.uid;
+        this.registry.bindUid(client, msg.uid);
+        if (!client.kept || before === msg.uid) return;
+        if (before !== null) this.keptDelivery.unsubscribed(client, streamOf('uid', before));
+        return this.keptDelivery.subscribed(client, streamOf('uid', msg.uid));
+      }
       case Cmd.UnbindUid:
-        return this.registry.unbindUid(client, msg.uid);
-      case Cmd.JoinGroup:
-        return this.registry.joinGroup(client, msg.group);
+        this.registry.unbindUid(client, msg.uid);
+        if (client.kept && client.uid === null) this.keptDelivery.unsubscribed(client, streamOf('uid', msg.uid));
+        return;
+      case Cmd.JoinGroup: {
+        const member = client.groups.has(msg.group);
+        this.registry.joinGroup(client, msg.group);
+        if (client.kept && !member) this.keptDelivery.subscribed(client, streamOf('group', msg.group));
+        return;
+      }
       case Cmd.LeaveGroup:
-        return this.registry.leaveGroup(client, msg.group);
+        this.registry.leaveGroup(client, msg.group);
+        if (client.kept) this.keptDelivery.unsubscribed(client, streamOf('group', msg.group));
+        return;
       case Cmd.SetSession:
         client.session = msg.session;
         return;
@@ -92,7 +153,7 @@ export class ClientCommands {
       case Cmd.CloseClient:
         this.membership.flush();
         if (msg.data != null) {
-          const out = this.wire.prepare(msg.data);
+          const out = client.kept ? tagged(msg.data) : this.wire.prepare(msg.data);
           if (out) this.deliver(client, out);
         }
         client.conn.close(CloseCode.Normal);
@@ -145,6 +206,12 @@ export class ClientCommands {
     this.counters.bytesOut += out.payloadBytes;
     return true;
   }
+}
+
+/** Whether a client is in a stream: bound to its uid, or a member of its group. */
+function isMember(client: ClientState, stream: string): boolean {
+  if (stream.startsWith('uid:')) return client.uid === stream.slice(4);
+  return client.groups.has(stream.slice(6));
 }
 
 /** A send command from a worker or GatewayClient. */

@@ -1,5 +1,6 @@
 import type { ClientRequest, SessionData } from '../shared/commands.ts';
 import type { ClientConnection } from './client-connection.ts';
+import type { ClientKept } from './kept-delivery.ts';
 import type { RateLimit } from './rate-limit.ts';
 import type { RoutedWorker } from './worker-router.ts';
 
@@ -38,6 +39,8 @@ export class ClientState {
   slow = false;
   /** The connection is gone; only its close event remains to be handled. */
   gone = false;
+  /** Kept-message progress of a client that speaks the recovery subprotocol; null for every other client. */
+  kept: ClientKept | null = null;
 
   constructor(
     readonly id: string,

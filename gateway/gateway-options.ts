@@ -1,4 +1,5 @@
 import { isIP, isIPv4 } from 'node:net';
+import { parseHistoryOptions, type HistoryOptions, type ResolvedHistoryOptions } from '../history/history-store.ts';
 import { parseHostPort, parseHostPortList, type HostPort } from '../shared/address.ts';
 import { canonicalIp } from '../shared/client-id.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
@@ -32,7 +33,7 @@ export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
 export const DEFAULT_DRAIN_TIME = 0;
 export type SlowConsumerPolicy = 'close' | 'drop';
 
-export interface GatewayOptions extends LinkSettings {
+export interface GatewayOptions extends LinkSettings, HistoryOptions {
   /** Public address for clients, WebSocket or TCP (see `protocol`). @default 127.0.0.1:7272 */
   listen?: string | HostPort;
   /**
@@ -126,7 +127,7 @@ export interface GatewayOptions extends LinkSettings {
   log?: Logger;
 }
 
-export interface ResolvedGatewayOptions {
+export interface ResolvedGatewayOptions extends ResolvedHistoryOptions {
   listen: HostPort;
   /** `websocket`, a built-in TCP protocol's name, a module path, or a codec; loaded by the gateway's start. */
   protocol: string | ProtocolCodec;
@@ -222,6 +223,7 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     gatewayWorker = { listen: gwListen, secret: gatewayWorkerSecret(secret) };
   }
   return {
+    ...parseHistoryOptions(options),
     gatewayWorker,
     protocol,
     publicTls: options.tlsCertFile ? { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile! } : null,

@@ -22,6 +22,8 @@ import { RateLimit } from './rate-limit.ts';
 import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
 import { MembershipFeed, namesNotHeld } from './membership-feed.ts';
 import { ClientCommands } from './client-commands.ts';
+import { acceptRecovery, chooseProtocol } from './kept-handshake.ts';
+import { KeptMessages } from './kept-messages.ts';
 import { CloseCode } from './close-codes.ts';
 import { DEFAULT_GW_MAX_PACKET } from './gatewayworker-protocol.ts';
 import { GatewayWorkerListener } from './gatewayworker-listener.ts';
@@ -57,6 +59,7 @@ export class GatewayServer {
   private readonly admission: Admission;
   /** Made by start, once the protocol is loaded. */
   private commands!: ClientCommands;
+  private kept: KeptMessages | null = null;
   private wire: ClientWire = websocketWire;
   /** Register links lost (each is then re-established with backoff). */
   reconnects = 0;
@@ -121,6 +124,7 @@ export class GatewayServer {
       this.counters,
       this.log,
       this.wire,
+      (this.kept = new KeptMessages(this.options, this.log)),
     );
     // Under a supervisor each gateway owns its inner port (listenOn is exclusive); only the public port is shared.
     const { port } = await listenOn(this.innerServer, innerListen);
@@ -199,6 +203,7 @@ export class GatewayServer {
       maxPayload: this.options.maxMessageSize,
       perMessageDeflate: false,
       clientTracking: false,
+      handleProtocols: chooseProtocol,
       verifyClient: (info, done) => {
         const refusal = this.admission.checkOrigin(info.req);
         if (refusal) this.log.info(`refused a client: ${refusal.reason}`, { ip: info.req.socket.remoteAddress });
@@ -298,6 +303,7 @@ export class GatewayServer {
       this.tcp?.close(),
       new Promise<void>((resolve) => this.innerServer.close(() => resolve())),
       this.gatewayWorker?.stop(),
+      this.kept?.close(),
     ]);
   }
 
@@ -315,6 +321,7 @@ export class GatewayServer {
     const client = this.addClient(ws, request);
     if (!client) return;
     (ws as ClientSocket)[CLIENT] = client;
+    acceptRecovery(client, ws, req);
     const on = this.clientListeners;
     ws.on('message', on.message);
     ws.on('pong', on.pong);

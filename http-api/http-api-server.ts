@@ -17,6 +17,7 @@ const STATUS: Partial<Record<string, number>> = {
   [ErrorCode.BodyTooLarge]: 413,
   [ErrorCode.NoGateway]: 503,
   [ErrorCode.GatewayUnavailable]: 503,
+  [ErrorCode.HistoryUnavailable]: 503,
   [ErrorCode.QueryTimeout]: 504,
 };
 

@@ -38,6 +38,7 @@ const data: Kind<SendData> = {
   what: 'a string or a JSON value',
   read: (v) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || isObject(v) ? v : BAD),
 };
+const bool: Kind<boolean> = { what: 'true or false', read: (v) => (typeof v === 'boolean' ? v : BAD) };
 const session: Kind<SessionData> = {
   what: 'an object',
   read: (v) => (isSessionData(v) ? v : BAD),
@@ -73,6 +74,7 @@ export const P = {
   clientIds: optional('clientIds', ids),
   exclude: optional('exclude', ids),
   session: required('session', session),
+  keep: optional('keep', bool),
 } as const;
 
 /** The values read for a list of parameters, in order. */

@@ -19,14 +19,18 @@ export interface CallSpec {
 
 type Run<Ps extends readonly Param<unknown>[], R> = (client: GatewayClient, ...args: Values<Ps>) => R;
 
-function send<const Ps extends readonly Param<unknown>[]>(params: Ps, run: Run<Ps, Promise<number>>): CallSpec {
+/** A send answers how many clients got the data; a kept send (`keep: true`) answers once it is kept. */
+function send<const Ps extends readonly Param<unknown>[]>(
+  params: Ps,
+  run: Run<Ps, Promise<number | undefined>>,
+): CallSpec {
   return {
     kind: 'send',
     params,
-    invoke: async (client, call, body) => ({
-      ok: true,
-      delivered: await run(client, ...readParams(call, params, body)),
-    }),
+    invoke: async (client, call, body) => {
+      const delivered = await run(client, ...readParams(call, params, body));
+      return delivered === undefined ? { ok: true } : { ok: true, delivered };
+    },
   };
 }
 
@@ -55,9 +59,13 @@ function query<const Ps extends readonly Param<unknown>[]>(params: Ps, run: Run<
  */
 export const CALLS = {
   sendToClient: send([P.clientId, P.data], (c, id, data) => c.sendAndCount('sendToClient', id, data)),
-  sendToUid: send([P.uidOrUids, P.data], (c, uid, data) => c.sendAndCount('sendToUid', uid, data)),
-  sendToGroup: send([P.groupOrGroups, P.data, P.exclude], (c, group, data, exclude) =>
-    c.sendAndCount('sendToGroup', group, data, exclude),
+  sendToUid: send([P.uidOrUids, P.data, P.keep], (c, uid, data, keep) =>
+    keep ? c.sendToUid(uid, data, { keep: true }).then(() => undefined) : c.sendAndCount('sendToUid', uid, data),
+  ),
+  sendToGroup: send([P.groupOrGroups, P.data, P.exclude, P.keep], (c, group, data, exclude, keep) =>
+    keep
+      ? c.sendToGroup(group, data, exclude, { keep: true }).then(() => undefined)
+      : c.sendAndCount('sendToGroup', group, data, exclude),
   ),
   sendToAll: send([P.data, P.clientIds, P.exclude], (c, data, ids, exclude) =>
     c.sendAndCount('sendToAll', data, ids, exclude),

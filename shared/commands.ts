@@ -65,7 +65,14 @@ export const MAX_NAME_LENGTH = 1024;
  * `bytes` binary, `data` a client payload (string = text frame, bytes = binary frame), `map` a plain object,
  * `int` an integer, `any` anything; a `?` suffix also allows null (or the field being absent).
  */
-type FieldKind = 'name' | 'names' | 'text' | 'bytes' | 'data' | 'map' | 'int' | 'any' | 'name?' | 'data?' | 'int?';
+type FieldKind =
+  'name' | 'names' | 'text' | 'bytes' | 'data' | 'map' | 'int' | 'any' | 'name?' | 'data?' | 'int?' | 'kept?';
+
+/**
+ * A kept send's positions: `true` when the gateways keep it themselves (the embedded history), or one
+ * `[epoch, offset]` per uid or group of the send, in its order, given by the sender that wrote the history.
+ */
+export type KeptPositions = true | [epoch: string, offset: number][];
 
 /** Client payload: a string is sent as a text frame, bytes as a binary frame. */
 export type Payload = string | Uint8Array;
@@ -106,6 +113,7 @@ type KindType = {
   'name?': string | null;
   'data?': Payload | null;
   'int?': number | null;
+  'kept?': KeptPositions | null;
 };
 
 const schema = {
@@ -142,8 +150,9 @@ const schema = {
   // `id`, when present, asks the gateway to answer with a QueryResult whose value is the number of clients
   // the data was handed to.
   [Cmd.SendToClients]: { clients: 'names', data: 'data', id: 'int?' },
-  [Cmd.SendToUids]: { uids: 'names', data: 'data', id: 'int?' },
-  [Cmd.SendToGroups]: { groups: 'names', data: 'data', exclude: 'names', id: 'int?' },
+  // `kept`: the send is a kept message (see KeptPositions); a gateway of an older version ignores it.
+  [Cmd.SendToUids]: { uids: 'names', data: 'data', id: 'int?', kept: 'kept?' },
+  [Cmd.SendToGroups]: { groups: 'names', data: 'data', exclude: 'names', id: 'int?', kept: 'kept?' },
   [Cmd.SendToAll]: { data: 'data', exclude: 'names', id: 'int?' },
   [Cmd.BindUid]: { client: 'name', uid: 'name' },
   [Cmd.UnbindUid]: { client: 'name', uid: 'name' },
@@ -226,6 +235,13 @@ function fits(kind: FieldKind, value: unknown): boolean {
       return value == null || isData(value);
     case 'int?':
       return value == null || Number.isSafeInteger(value);
+    case 'kept?':
+      return (
+        value == null ||
+        value === true ||
+        (Array.isArray(value) &&
+          value.every((p) => Array.isArray(p) && p.length === 2 && isName(p[0]) && Number.isSafeInteger(p[1])))
+      );
   }
 }
 

@@ -75,6 +75,12 @@ export const ErrorCode = {
   UnknownHandler: 'SB_ERR_UNKNOWN_HANDLER',
   /** The `--protocol` module could not be loaded, or does not export a codec (`input`, `decode`, `encode`). */
   ProtocolModule: 'SB_ERR_PROTOCOL_MODULE',
+  /**
+   * A kept send (`keep: true`) or a replay could not reach the history (Redis down, too slow, or too many
+   * requests waiting for it). The kept send was not made: nothing was handed to any client. Ordinary sends are
+   * not affected.
+   */
+  HistoryUnavailable: 'SB_ERR_HISTORY_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

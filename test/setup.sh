@@ -3,7 +3,8 @@
 # fresh Debian machine: Chromium for the browser tests (playwright's own browser download is not used) and
 # iproute2 for the multi-host tests (without `ip`, or without root, those run on loopback and say so), php-cli
 # for the tests that speak GatewayWorker's protocol from PHP, and socat, a device that is not Node for the TCP
-# gateway tests (without it that test is skipped and says so).
+# gateway tests (without it that test is skipped and says so), and redis-server for the tests of the Redis
+# history (each starts its own on a free loopback port).
 # Installing needs root and apt-get; otherwise it prints one line saying what to install and goes on.
 set -uo pipefail
 
@@ -12,6 +13,7 @@ missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v php >/dev/null 2>&1 || missing+=(php-cli)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -10,9 +10,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The top-level folders each folder may import from (besides itself and packages). */
 const ALLOWED: Record<string, readonly string[]> = {
   shared: [],
+  history: ['shared'],
   register: ['shared'],
-  gateway: ['shared'],
-  'gateway-api': ['shared'],
+  gateway: ['shared', 'history'],
+  'gateway-api': ['shared', 'history'],
   business: ['shared', 'gateway-api'],
   'http-api': ['shared', 'gateway-api'],
 };

@@ -1,0 +1,174 @@
+// Kept messages and recovery by position, with real processes, on the embedded history and on a real Redis:
+// a client that was away is given every kept message it missed once and in order, then the live ones; one whose
+// position the history no longer covers is told so; clients that do not speak the recovery subprotocol see the
+// very bytes they saw before kept messages existed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GatewayClient } from '../../index.ts';
+import { ErrorCode } from '../../shared/errors.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { Cluster } from '../helpers/cluster.ts';
+import { killAll } from '../helpers/processes.ts';
+import { RecoveringClient, type Received } from '../helpers/recovering-client.ts';
+import { RedisServer } from '../helpers/redis.ts';
+import { TestClient } from '../helpers/ws-client.ts';
+
+const quiet = createLogger({}, 'silent');
+const SIZE = 5;
+const isKept = (m: Received) => m.kind === 'kept';
+const isEvent = (t: string) => (m: Received) => m.kind === 'event' && m.t === t;
+
+for (const store of ['memory', 'redis'] as const) {
+  describe(`kept messages, ${store} history`, () => {
+    let redis: RedisServer | null = null;
+    let cluster: Cluster;
+    let sender: GatewayClient;
+    const open: { close(): void }[] = [];
+
+    before(async () => {
+      if (store === 'redis') redis = await RedisServer.start();
+      const history = ['--history', redis?.url ?? 'memory', '--history-size', String(SIZE)];
+      cluster = new Cluster({
+        host: store === 'memory' ? '127.0.0.181' : '127.0.0.182',
+        // The embedded history lives in each gateway: one gateway, as on one host.
+        gateways: store === 'memory' ? 1 : 2,
+        workers: 1,
+        gatewayArgs: history,
+        workerArgs: history,
+      });
+      await cluster.start();
+      sender = new GatewayClient({
+        register: cluster.registerAddress,
+        secret: 'test-secret',
+        log: quiet,
+        history: redis?.url ?? 'memory',
+        historySize: SIZE,
+      });
+      await sender.ready();
+    });
+    after(async () => {
+      for (const c of open) c.close();
+      await sender?.close();
+      await killAll();
+      await redis?.stop();
+    });
+
+    const recovering = async (gateway: number, positions?: Record<string, [string, number]>) => {
+      const c = await RecoveringClient.connect(cluster.wsUrl(gateway), positions);
+      open.push(c);
+      return c;
+    };
+
+    it('gives raw clients the same bytes for a kept send as for an ordinary one', async () => {
+      const raw = await TestClient.connect(cluster.wsUrl(0));
+      open.push(raw.ws);
+      await raw.call('bindUid', '$self', 'raw-1');
+      await raw.call('joinGroup', '$self', 'raw-room');
+      sender.sendToUid('raw-1', 'plain');
+      await sender.sendToUid('raw-1', 'kept', { keep: true });
+      await sender.sendToGroup('raw-room', Buffer.from([0, 1, 2]), null, { keep: true });
+      assert.equal((await raw.next((m) => m === 'plain')) as string, 'plain');
+      assert.equal((await raw.next((m) => m === 'kept')) as string, 'kept');
+      const bytes = (await raw.next((m) => Buffer.isBuffer(m))) as Buffer;
+      assert.deepEqual([...bytes], [0, 1, 2]);
+    });
+
+    it('replays what was kept while away, once and in order, then goes live with no gap', async () => {
+      const stream = 'uid:alice';
+      const first = await recovering(0);
+      await first.call('bindUid', '$self', 'alice');
+      const start = await first.next(isEvent('position'));
+      await sender.sendToUid('alice', 'm1', { keep: true });
+      const m1 = (await first.next(isKept)) as Received & { kind: 'kept' };
+      assert.deepEqual(
+        [m1.stream, m1.offset, m1.data, m1.epoch],
+        [stream, (start as { offset: number }).offset + 1, 'm1', (start as { epoch: string }).epoch],
+      );
+      first.close();
+
+      for (const text of ['m2', 'm3', 'm4']) await sender.sendToUid('alice', text, { keep: true });
+      // Back on the other gateway where there is one (the one it was on, for the embedded history).
+      const again = await recovering(store === 'redis' ? 1 : 0, { [stream]: [m1.epoch, m1.offset] });
+      const bound = again.call('bindUid', '$self', 'alice');
+      // Sent while the replay runs: it must come after m4, once.
+      const live = sender.sendToUid('alice', 'm5', { keep: true });
+      await Promise.all([bound, live]);
+      const got: unknown[] = [];
+      for (let i = 0; i < 4; i++) got.push(((await again.next(isKept)) as { data: unknown }).data);
+      assert.deepEqual(got, ['m2', 'm3', 'm4', 'm5']);
+      await again.next(isEvent('recovered'));
+      await sender.sendToUid('alice', 'm6', { keep: true });
+      const m6 = (await again.next(isKept)) as Received & { kind: 'kept' };
+      assert.deepEqual([m6.data, m6.offset], ['m6', m1.offset + 5]);
+      await assert.rejects(again.next(isKept, 300));
+    });
+
+    it('says "not recovered" when the history was trimmed past the position', async () => {
+      const stream = 'group:trimmed';
+      const first = await recovering(0);
+      await first.call('joinGroup', '$self', 'trimmed');
+      await first.next(isEvent('position'));
+      await sender.sendToGroup('trimmed', 'g1', null, { keep: true });
+      const g1 = (await first.next(isKept)) as Received & { kind: 'kept' };
+      first.close();
+      for (let i = 2; i <= SIZE + 3; i++) await sender.sendToGroup('trimmed', `g${i}`, null, { keep: true });
+      const again = await recovering(0, { [stream]: [g1.epoch, g1.offset] });
+      await again.call('joinGroup', '$self', 'trimmed');
+      const lost = (await again.next(isEvent('lost'))) as { offset: number };
+      assert.equal(lost.offset, SIZE + 3);
+      await assert.rejects(again.next(isKept, 300));
+    });
+
+    it('refuses options that are not a boolean keep with SB_ERR_INVALID_ARGUMENT', () => {
+      assert.throws(() => sender.sendToUid('x', 'y', { keep: 'yes' as unknown as boolean }), {
+        code: ErrorCode.InvalidArgument,
+      });
+    });
+
+    if (store === 'redis') {
+      it('fails kept sends loudly while Redis is down, keeps ordinary sends working, and tells a restart apart', async () => {
+        const raw = await TestClient.connect(cluster.wsUrl(0));
+        open.push(raw.ws);
+        await raw.call('bindUid', '$self', 'outage');
+        const before = await recovering(1);
+        await before.call('bindUid', '$self', 'bob');
+        const start = (await before.next(isEvent('position'))) as { epoch: string; offset: number };
+        before.close();
+        await redis!.stop();
+        await assert.rejects(sender.sendToUid('outage', 'kept?', { keep: true }), {
+          code: ErrorCode.HistoryUnavailable,
+        });
+        sender.sendToUid('outage', 'ordinary');
+        assert.equal((await raw.next((m) => m === 'ordinary' || m === 'kept?')) as string, 'ordinary');
+        await redis!.restart();
+        const after = await recovering(0, { 'uid:bob': [start.epoch, start.offset] });
+        await after.call('bindUid', '$self', 'bob');
+        await after.next(isEvent('lost'));
+      });
+
+      it('replays on gateway B what was kept while gateway A, where the client was, is killed', async () => {
+        const first = await recovering(0);
+        await first.call('bindUid', '$self', 'carol');
+        const start = (await first.next(isEvent('position'))) as { epoch: string; offset: number };
+        await sender.sendToUid('carol', 'k1', { keep: true });
+        const k1 = (await first.next(isKept)) as Received & { kind: 'kept' };
+        await cluster.gateways[0]!.kill('SIGKILL');
+        for (const text of ['k2', 'k3', 'k4']) await sender.sendToUid('carol', text, { keep: true });
+        const again = await recovering(1, { 'uid:carol': [k1.epoch, k1.offset] });
+        await again.call('bindUid', '$self', 'carol');
+        const got: Received[] = [];
+        for (let i = 0; i < 3; i++) got.push(await again.next(isKept));
+        assert.deepEqual(
+          got.map((m) => m.kind === 'kept' && [m.data, m.offset]),
+          [
+            ['k2', start.offset + 2],
+            ['k3', start.offset + 3],
+            ['k4', start.offset + 4],
+          ],
+        );
+        await again.next(isEvent('recovered'));
+        await assert.rejects(again.next(isKept, 300));
+      });
+    }
+  });
+}
