@@ -68,7 +68,7 @@ export const clientLimitFlags: Flag<GatewayOptions>[] = [
   {
     flags: '--max-messages-per-second <n>',
     description:
-      'average message rate per client, bursts to twice that; above it the client is closed with 1008 (0 = no limit)',
+      'average message rate per client, bursts to twice that (0 = no limit); above it the client is not read until it is back within it, and closed with 1008 only when it owes over 10 s of its rate',
     parse: integer,
     default: DEFAULT_MAX_MESSAGES_PER_SECOND,
     field: 'maxMessagesPerSecond',

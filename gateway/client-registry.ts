@@ -34,6 +34,8 @@ export class ClientState {
   missedPings = 0;
   /** Null when clients have no message rate limit. */
   rate: RateLimit | null = null;
+  /** Set while the client is over its rate: its socket is not read until the timer fires. */
+  throttle: NodeJS.Timeout | null = null;
   /** Over the send-buffer bound (drop policy): pushes are skipped until it drains. */
   slow = false;
   /** The connection is gone; only its close event remains to be handled. */

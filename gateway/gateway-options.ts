@@ -26,8 +26,8 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024;
 export const DEFAULT_MAX_PENDING_EVENTS = 256;
 export const DEFAULT_MAX_SEND_BUFFER = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 100_000;
-export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
-export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 0;
+export const DEFAULT_MAX_MESSAGES_PER_SECOND = 0;
 /** @default 0: SIGTERM closes every client at once with 1001, as `stop()` does; see GatewayOptions.drainTime. */
 export const DEFAULT_DRAIN_TIME = 0;
 export type SlowConsumerPolicy = 'close' | 'drop';
@@ -93,13 +93,19 @@ export interface GatewayOptions extends LinkSettings {
   slowConsumer?: SlowConsumerPolicy;
   /** Most client connections on this gateway (more are closed with 1013); 0 = no limit. @default 100000 */
   maxConnections?: number;
-  /** Most client connections from one IP (more are closed with 1008); 0 = no limit. @default 1000 */
+  /**
+   * Most client connections from one IP (more are closed with 1008); 0 = no limit. Off by default: a NAT, a
+   * campus or one load generator puts thousands of honest clients behind one address; `maxConnections` bounds
+   * the total. @default 0
+   */
   maxConnectionsPerIp?: number;
   /** Origins allowed to connect, e.g. ['https://example.com'] (others get HTTP 403); empty allows any. @default [] */
   allowedOrigins?: readonly string[];
   /**
-   * Messages per second a client may send on average (bursts up to twice that); a client above it is closed
-   * with 1008. 0 = no limit. @default 100
+   * Messages per second a client may send on average (bursts up to twice that); 0 = no limit. A client above it
+   * is slowed: the gateway stops reading its socket until it is back within its rate, so TCP pushes back. It is
+   * closed with 1008 only when it owes more than 10 seconds of its rate (messages that kept arriving while it
+   * was not read). Off by default: `maxPendingEvents` already bounds what a fast client can queue. @default 0
    */
   maxMessagesPerSecond?: number;
   /** Serve the demo chat page at / on the public port (the browser client library is always served under /client/). @default false */
