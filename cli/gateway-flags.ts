@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_MESSAGES_PER_SECOND,
   DEFAULT_MAX_PENDING_EVENTS,
+  DEFAULT_MAX_EVENTS_IN_FLIGHT,
   DEFAULT_MAX_SEND_BUFFER,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PING_NOT_RESPONSE_LIMIT,
@@ -44,6 +45,14 @@ export const clientLimitFlags: Flag<GatewayOptions>[] = [
     parse: integer,
     default: DEFAULT_MAX_PENDING_EVENTS,
     field: 'maxPendingEvents',
+  },
+  {
+    flags: '--max-events-in-flight <n>',
+    description:
+      'events of one client sent to its worker before the first is done (1 = one at a time); the worker keeps them in order',
+    parse: integer,
+    default: DEFAULT_MAX_EVENTS_IN_FLIGHT,
+    field: 'maxEventsInFlight',
   },
   {
     flags: '--max-connections <n>',

@@ -28,8 +28,8 @@ export class ClientState {
   routeKey: string | null = null;
   /** The worker this client's events are sticky to, while it is alive. */
   worker: RoutedWorker | null = null;
-  /** An event was sent to `worker` and is not yet done. */
-  inFlight = false;
+  /** Events sent to `worker` and not yet done (at most the gateway's `maxEventsInFlight`). */
+  eventsInFlight = 0;
   readonly queue: PendingEvent[] = [];
   missedPings = 0;
   /** Null when clients have no message rate limit. */
@@ -40,6 +40,11 @@ export class ClientState {
   slow = false;
   /** The connection is gone; only its close event remains to be handled. */
   gone = false;
+
+  /** An event was sent to `worker` and is not yet done. */
+  get inFlight(): boolean {
+    return this.eventsInFlight > 0;
+  }
 
   constructor(
     readonly id: string,

@@ -24,6 +24,7 @@ export const DEFAULT_PING_NOT_RESPONSE_LIMIT = 2;
 export const DEFAULT_PING_DATA_NOT_RESPONSE_LIMIT = 0;
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024;
 export const DEFAULT_MAX_PENDING_EVENTS = 256;
+export const DEFAULT_MAX_EVENTS_IN_FLIGHT = 16;
 export const DEFAULT_MAX_SEND_BUFFER = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 100_000;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 0;
@@ -79,6 +80,13 @@ export interface GatewayOptions extends LinkSettings {
   maxMessageSize?: number;
   /** Events held per client while its worker is busy or none is connected; past it the client is closed (1013). @default 256 */
   maxPendingEvents?: number;
+  /**
+   * Events of one client sent to its worker before the first is done, so a client that pipelines is not held
+   * to one event per gateway-worker round trip. The worker still runs them one after the other, in order, each
+   * seeing the session the one before left. A worker that dies loses at most this many events per client
+   * (`switchboard_gateway_lost_events_total`). 1 sends the next event only once the previous is done. @default 16
+   */
+  maxEventsInFlight?: number;
   /**
    * Ms a drain (SIGTERM, `drain()`) spreads its client closes over: the gateway reports not ready, stops
    * accepting, closes its clients with 1012 (service restart: reconnect elsewhere) a slice at a time so the
@@ -146,6 +154,7 @@ export interface ResolvedGatewayOptions {
   pingData: string;
   maxMessageSize: number;
   maxPendingEvents: number;
+  maxEventsInFlight: number;
   drainTime: number;
   maxSendBuffer: number;
   slowConsumer: SlowConsumerPolicy;
@@ -246,6 +255,12 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     pingData: options.pingData ?? '',
     maxMessageSize: checkInteger('maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1),
     maxPendingEvents: checkInteger('maxPendingEvents', options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS, 1),
+    maxEventsInFlight: checkInteger(
+      'maxEventsInFlight',
+      options.maxEventsInFlight ?? DEFAULT_MAX_EVENTS_IN_FLIGHT,
+      1,
+      65535,
+    ),
     drainTime: checkInteger('drainTime', options.drainTime ?? DEFAULT_DRAIN_TIME, 0),
     maxSendBuffer: checkInteger('maxSendBuffer', options.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER, 1024),
     slowConsumer: slowConsumerPolicy(options.slowConsumer ?? 'close'),

@@ -83,7 +83,8 @@ export class GatewayServer {
     this.options = parseGatewayOptions(options);
     this.link = { ...this.options.link, onInternalError: () => this.counters.internalErrors++ };
     this.admission = new Admission(this.options);
-    this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
+    const { maxPendingEvents, maxEventsInFlight } = this.options;
+    this.router = new WorkerRouter(this.log, maxPendingEvents, (c) => this.closing.delete(c.id), maxEventsInFlight);
     this.innerServer = createLinkListener(
       this.link,
       'gateway',
