@@ -5,6 +5,7 @@ export type Mode = 'smoke' | 'quick' | 'full';
 export const SCENARIOS = [
   'echo',
   'touid',
+  'pipelined',
   'fanout',
   'latency',
   'routing',

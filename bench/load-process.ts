@@ -142,7 +142,7 @@ const ignore = () => {};
 function startLoad(load: Load): () => void {
   switch (load.kind) {
     case 'echo':
-      return load.ratePerSec === null ? closedEcho() : openEcho(load.ratePerSec);
+      return load.ratePerSec === null ? closedEcho(load.window ?? 1) : openEcho(load.ratePerSec);
     case 'touid':
       return touid(load.senders, load.window);
     case 'receive':
@@ -150,8 +150,8 @@ function startLoad(load: Load): () => void {
   }
 }
 
-/** Each client keeps one `echo:<sent>` in flight. */
-function closedEcho(): () => void {
+/** Each client keeps `window` `echo:<sent>` in flight. */
+function closedEcho(window: number): () => void {
   for (const client of clients) {
     client.onText = (text) => {
       const now = nowMicros();
@@ -161,8 +161,10 @@ function closedEcho(): () => void {
       client.send(`echo:${Math.round(now)}`);
       counters.sent++;
     };
-    client.send(`echo:${Math.round(nowMicros())}`);
-    counters.sent++;
+    for (let w = 0; w < window; w++) {
+      client.send(`echo:${Math.round(nowMicros())}`);
+      counters.sent++;
+    }
   }
   return stopNothing;
 }

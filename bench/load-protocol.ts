@@ -30,8 +30,11 @@ export type LoadCommand =
   | { op: 'close' };
 
 export type Load =
-  /** Every client: one `echo:` in flight (ratePerSec null), or a fixed rate of `echo:` over all clients. */
-  | { kind: 'echo'; ratePerSec: number | null }
+  /**
+   * Every client: `window` `echo:` in flight (ratePerSec null; window 1 unless given), or a fixed rate of
+   * `echo:` over all clients.
+   */
+  | { kind: 'echo'; ratePerSec: number | null; window?: number }
   /** The first `senders` clients send `touid:` to the others of this process, `window` in flight each. */
   | { kind: 'touid'; senders: number; window: number }
   /** Every client receives broadcasts `<id>,<ts>`; the process acks an id once all its clients have it. */

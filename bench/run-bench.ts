@@ -11,6 +11,7 @@ import { idleScenario } from './scenarios/idle.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { routingScenario } from './scenarios/routing.ts';
 import { touidScenario } from './scenarios/touid.ts';
+import { pipelinedScenario } from './scenarios/pipelined.ts';
 import { directoryScenario, type DirectoryResult } from './scenarios/directory.ts';
 import { stormScenario, type StormResult } from './scenarios/storm.ts';
 import { clusterScenario, type ClusterResult } from './scenarios/cluster.ts';
@@ -86,6 +87,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       const scenarios = [
         ['echo', echoScenario],
         ['touid', touidScenario],
+        ['pipelined', pipelinedScenario],
         ['fanout', fanoutScenario],
         ['latency', latencyScenario],
       ] as const;

@@ -43,14 +43,16 @@ export interface TargetOptions {
   workers?: number;
   /** How the workers route uid and group sends (`switchboard business --routing`). @default 'directory' */
   routing?: 'directory' | 'all';
+  /** Switchboard with its default flags, limits included, instead of BENCH_GATEWAY_FLAGS. @default false */
+  defaultFlags?: boolean;
   /** When set, Switchboard's processes run with `--cpu-prof` and write profiles into DIR/ROLE/. */
   profileDir?: string;
 }
 
 /**
- * Gateway flags for the bench: the per-client message rate limit (100/s) and the per-IP and total connection
- * limits protect production gateways but would cut the load generator off, so they are off. Everything else
- * keeps its default.
+ * Gateway flags for the bench ("limits off"): the connection limits off, and no message rate. The defaults cut
+ * no client off for sending fast any more; the pipelined scenario also runs a Switchboard with its default
+ * flags (`defaultFlags`) to show it.
  */
 export const BENCH_GATEWAY_FLAGS = [
   '--max-messages-per-second',
@@ -130,7 +132,7 @@ async function startSwitchboard(options: TargetOptions, protocol?: 'text'): Prom
         role(`gateway-${i}`, [
           'gateway',
           ...['--listen', `${host}:0`, '--lan-ip', host, '--inner-port', '0', '--register', registerAddress],
-          ...BENCH_GATEWAY_FLAGS,
+          ...(options.defaultFlags ? [] : BENCH_GATEWAY_FLAGS),
           ...(protocol ? ['--protocol', protocol] : []),
         ]),
       );
@@ -153,7 +155,7 @@ async function startSwitchboard(options: TargetOptions, protocol?: 'text'): Prom
     for (const w of workerProcs) for (const address of inner) await w.waitFor(`connected to gateway ${address}`);
     return {
       kind: protocol ? 'switchboard-tcp' : 'switchboard',
-      label: `switchboard${protocol ? ` ${protocol}` : ''} ${gateways}g/${workers}w${options.routing ? ` ${options.routing}` : ''}`,
+      label: `switchboard${protocol ? ` ${protocol}` : ''} ${gateways}g/${workers}w${options.routing ? ` ${options.routing}` : ''}${options.defaultFlags ? ' default flags' : ''}`,
       transport: protocol ? 'tcp' : 'ws',
       urls,
       processes: all.map((p) => ({ role: p.name, pid: p.pid })),

@@ -4,15 +4,43 @@ import { runtime, sessionSnapshot, type Context, type EventScope } from './conte
 import { checkExportNames, loadEventHandlers, type EventHandlers, type WorkerInfo } from './event-handlers.ts';
 import { parseCookies } from './cookies.ts';
 import { ErrorCode } from '../shared/errors.ts';
-import type { ClientRequest } from '../shared/commands.ts';
+import type { ClientRequest, SessionData } from '../shared/commands.ts';
 import { GatewayDirectory, type ClientEvent } from '../gateway-api/gateway-directory.ts';
 import { parseWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 
+/** What a client's last handler left, when it changed it: the session (JSON), uid and route key. */
+interface LeftState {
+  session: string;
+  uid: string | null;
+  routeKey: string | null;
+}
+
+/** An event waiting for the client's running one to finish. */
+interface QueuedEvent {
+  msg: ClientEvent;
+  link: Link;
+  gateway: string;
+}
+
+/**
+ * One client's events at this worker: they run one after the other. `left` is kept while the gateway may
+ * still send events carrying a session older than what the last handler wrote (events sent while earlier
+ * ones were in flight): such an event starts from `left` instead.
+ */
+interface ClientLane {
+  readonly queue: QueuedEvent[];
+  running: boolean;
+  left: LeftState | null;
+  readonly gateway: string;
+}
+
 /**
  * A business worker: links to every gateway, runs the app's handlers for the events gateways send, and
- * makes the `Gateway` API work. Stateless; run as many as needed. Per-client order comes from the gateway,
- * which sends a client's next event only after this worker reported the previous one done.
+ * makes the `Gateway` API work. Stateless; run as many as needed. A gateway may send several events of a
+ * client before the first is done (`maxEventsInFlight`); the worker runs them in order, the handler for
+ * event n finishing (awaits included) before event n+1 starts, and event n+1 sees what event n left in the
+ * session, uid and route key.
  */
 export class BusinessWorker {
   readonly options: ResolvedWorkerOptions;
@@ -31,6 +59,8 @@ export class BusinessWorker {
   private started: Promise<void> = Promise.resolve();
   private ready = false;
   private draining: { pending: Set<string>; done: () => void } | null = null;
+  /** Clients with an event running here, or whose last handler's changes the gateway may not have yet. */
+  private readonly lanes = new Map<string, ClientLane>();
 
   constructor(options: BusinessWorkerOptions = {}) {
     this.options = parseWorkerOptions(options);
@@ -58,13 +88,16 @@ export class BusinessWorker {
       queryTimeout: this.options.queryTimeout,
       routing: this.options.routing,
       ...{ history: this.options.history, historySize: this.options.historySize, historyTtl: this.options.historyTtl },
-      onEvent: (msg, link, gateway) => void this.handle(msg, link, gateway),
+      onEvent: (msg, link, gateway) => this.accept(msg, link, gateway),
       onGatewayOpen: (_gateway, link) => {
         // A gateway that appears while we drain must not start routing to us.
         if (this.draining) link.send({ cmd: Cmd.WorkerDraining });
       },
       onDrained: (gateway) => this.drainedBy(gateway),
-      onGatewayClose: (gateway) => this.drainedBy(gateway),
+      onGatewayClose: (gateway) => {
+        this.forgetGateway(gateway);
+        this.drainedBy(gateway);
+      },
     });
     this.directory = directory;
     runtime.directory = directory;
@@ -148,24 +181,63 @@ export class BusinessWorker {
     await directory?.stop();
   }
 
-  private async handle(msg: ClientEvent, link: Link, gateway: string): Promise<void> {
+  /** An event from a gateway: run now, or after the client's running one. */
+  private accept(msg: ClientEvent, link: Link, gateway: string): void {
+    let lane = this.lanes.get(msg.client);
+    if (lane === undefined) {
+      lane = { queue: [], running: false, left: null, gateway };
+      this.lanes.set(msg.client, lane);
+    }
+    if (lane.running) lane.queue.push({ msg, link, gateway });
+    else void this.run(lane, msg, link, gateway);
+  }
+
+  /** Runs the client's events one after the other until none is waiting. */
+  private async run(lane: ClientLane, msg: ClientEvent, link: Link, gateway: string): Promise<void> {
+    const clientId = msg.client;
+    lane.running = true;
+    for (;;) {
+      await this.handle(msg, link, gateway, lane);
+      const next = lane.queue.shift();
+      if (next === undefined) break;
+      ({ msg, link, gateway } = next);
+    }
+    lane.running = false;
+    if (lane.left === null || msg.cmd === Cmd.EvClose) this.lanes.delete(clientId);
+  }
+
+  /** A gateway is gone with its clients: what their handlers left is of no more use. */
+  private forgetGateway(gateway: string): void {
+    for (const [clientId, lane] of this.lanes) {
+      if (lane.gateway === gateway && !lane.running) this.lanes.delete(clientId);
+    }
+  }
+
+  private async handle(msg: ClientEvent, link: Link, gateway: string, lane: ClientLane): Promise<void> {
     const { handlers } = this;
     const clientId = msg.client;
     const event = msg.cmd === Cmd.EvConnect ? 'connect' : msg.cmd === Cmd.EvMessage ? 'message' : 'close';
     // The gateway builds the request map of EvConnect from the upgrade request (a ClientRequest).
     const request = msg.cmd === Cmd.EvConnect ? (msg.request as unknown as ClientRequest) : undefined;
+    // Sent with nothing ahead, the event carries all the gateway knows; sent behind others, it may carry what
+    // was there before they ran, so it starts from what the last of them left.
+    if (msg.cmd === Cmd.EvConnect || !msg.ahead) lane.left = null;
+    const { left } = lane;
+    const baseline = left ? left.session : sessionSnapshot(msg.session);
+    const uid = left ? left.uid : msg.cmd === Cmd.EvConnect ? null : (msg.uid ?? null);
+    const routeKey = left ? left.routeKey : (msg.routeKey ?? null);
     const ctx: Context = {
       clientId,
       event,
-      session: msg.session,
-      uid: msg.cmd === Cmd.EvConnect ? null : (msg.uid ?? null),
+      session: left ? (JSON.parse(left.session) as SessionData) : msg.session,
+      uid,
       ip: msg.cmd === Cmd.EvConnect ? String(request?.ip ?? '') : (msg.ip ?? ''),
       port: msg.cmd === Cmd.EvConnect ? Number(request?.port ?? 0) : (msg.port ?? 0),
-      routeKey: msg.routeKey ?? null,
+      routeKey,
       gateway,
       ...(request ? { request } : {}),
     };
-    const scope: EventScope = { ctx, baseline: sessionSnapshot(msg.session) };
+    const scope: EventScope = { ctx, baseline };
     this.inFlight++;
     const startedAt = performance.now();
     try {
@@ -192,7 +264,12 @@ export class BusinessWorker {
       this.inFlight--;
       this.observe(event, clientId, performance.now() - startedAt);
     }
-    if (event !== 'close') this.writeBackSession(scope, link);
+    if (event !== 'close') {
+      const session = this.writeBackSession(scope, link);
+      if (left || session !== baseline || ctx.uid !== uid || ctx.routeKey !== routeKey) {
+        lane.left = { session, uid: ctx.uid, routeKey: ctx.routeKey };
+      }
+    }
     link.send({ cmd: Cmd.EventDone, client: clientId });
   }
 
@@ -219,28 +296,32 @@ export class BusinessWorker {
     }
   }
 
-  /** Sends the session back when the handler changed it, ahead of EventDone on the same link. */
-  private writeBackSession({ ctx, baseline }: EventScope, link: Link): void {
+  /**
+   * Sends the session back when the handler changed it, ahead of EventDone on the same link. Returns the
+   * session (JSON) the gateway holds after it.
+   */
+  private writeBackSession({ ctx, baseline }: EventScope, link: Link): string {
     const { session } = ctx;
     if (typeof session !== 'object' || session === null || Array.isArray(session)) {
       this.options.log.error(`ctx.session of client ${ctx.clientId} must stay an object; change ignored`);
-      return;
+      return baseline;
     }
     let snapshot: string;
     try {
       snapshot = sessionSnapshot(session);
     } catch (error) {
       this.options.log.error(`ctx.session of client ${ctx.clientId} cannot be serialised; change ignored`, { error });
-      return;
+      return baseline;
     }
     // A gateway refuses such a frame as bad and would close this worker's link.
     if (!nestsAtMost(session)) {
       this.options.log.error(
         `ctx.session of client ${ctx.clientId} nests deeper than ${MAX_NESTING} levels; change ignored`,
       );
-      return;
+      return baseline;
     }
     // The JSON round trip sends exactly what a later getSession will return.
     if (snapshot !== baseline) link.send({ cmd: Cmd.SetSession, client: ctx.clientId, session: JSON.parse(snapshot) });
+    return snapshot;
   }
 }

@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_MESSAGES_PER_SECOND,
   DEFAULT_MAX_PENDING_EVENTS,
+  DEFAULT_MAX_EVENTS_IN_FLIGHT,
   DEFAULT_MAX_SEND_BUFFER,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PING_NOT_RESPONSE_LIMIT,
@@ -47,6 +48,14 @@ export const clientLimitFlags: Flag<GatewayOptions>[] = [
     field: 'maxPendingEvents',
   },
   {
+    flags: '--max-events-in-flight <n>',
+    description:
+      'events of one client sent to its worker before the first is done (1 = one at a time); the worker keeps them in order',
+    parse: integer,
+    default: DEFAULT_MAX_EVENTS_IN_FLIGHT,
+    field: 'maxEventsInFlight',
+  },
+  {
     flags: '--max-connections <n>',
     description: 'most clients per gateway process; more are closed with 1013 (0 = no limit)',
     parse: integer,
@@ -69,7 +78,7 @@ export const clientLimitFlags: Flag<GatewayOptions>[] = [
   {
     flags: '--max-messages-per-second <n>',
     description:
-      'average message rate per client, bursts to twice that; above it the client is closed with 1008 (0 = no limit)',
+      'average message rate per client, bursts to twice that (0 = no limit); above it the client is not read until it is back within it, and closed with 1008 only when it owes over 10 s of its rate',
     parse: integer,
     default: DEFAULT_MAX_MESSAGES_PER_SECOND,
     field: 'maxMessagesPerSecond',

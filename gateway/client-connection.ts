@@ -20,6 +20,9 @@ export interface ClientConnection {
   close(code?: number, reason?: string): void;
   /** Cuts the connection at once. */
   terminate(): void;
+  /** Stops reading the client (TCP then slows it down); `resume` reads again. */
+  pause(): void;
+  resume(): void;
 }
 
 /** `readyState` of an open connection. */

@@ -29,18 +29,25 @@ export class ClientState {
   routeKey: string | null = null;
   /** The worker this client's events are sticky to, while it is alive. */
   worker: RoutedWorker | null = null;
-  /** An event was sent to `worker` and is not yet done. */
-  inFlight = false;
+  /** Events sent to `worker` and not yet done (at most the gateway's `maxEventsInFlight`). */
+  eventsInFlight = 0;
   readonly queue: PendingEvent[] = [];
   missedPings = 0;
   /** Null when clients have no message rate limit. */
   rate: RateLimit | null = null;
+  /** Set while the client is over its rate: its socket is not read until the timer fires. */
+  throttle: NodeJS.Timeout | null = null;
   /** Over the send-buffer bound (drop policy): pushes are skipped until it drains. */
   slow = false;
   /** The connection is gone; only its close event remains to be handled. */
   gone = false;
   /** Kept-message progress of a client that speaks the recovery subprotocol; null for every other client. */
   kept: ClientKept | null = null;
+
+  /** An event was sent to `worker` and is not yet done. */
+  get inFlight(): boolean {
+    return this.eventsInFlight > 0;
+  }
 
   constructor(
     readonly id: string,

@@ -19,6 +19,8 @@ export class GatewayCounters {
   internalErrors = 0;
   /** TCP clients cut off for bytes that are not a message of the protocol, or a message too large. */
   badMessages = 0;
+  /** Times a client went over --max-messages-per-second and was not read until back within it. */
+  clientsThrottled = 0;
 }
 
 /** The gateway's Prometheus metrics, read from its counters and state when scraped. */
@@ -71,6 +73,11 @@ export function gatewayMetrics(server: GatewayServer): Registry {
     'switchboard_gateway_bad_messages_total',
     'TCP clients cut off for bytes that are not a message of the protocol, or a message over --max-message-size',
     () => counters.badMessages,
+  );
+  counter(
+    'switchboard_gateway_clients_throttled_total',
+    'Times a client went over --max-messages-per-second and was not read until it was back within it',
+    () => counters.clientsThrottled,
   );
   new Gauge({
     name: 'switchboard_gateway_protocol_info',

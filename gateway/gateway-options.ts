@@ -25,10 +25,11 @@ export const DEFAULT_PING_NOT_RESPONSE_LIMIT = 2;
 export const DEFAULT_PING_DATA_NOT_RESPONSE_LIMIT = 0;
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024;
 export const DEFAULT_MAX_PENDING_EVENTS = 256;
+export const DEFAULT_MAX_EVENTS_IN_FLIGHT = 16;
 export const DEFAULT_MAX_SEND_BUFFER = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 100_000;
-export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1000;
-export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 0;
+export const DEFAULT_MAX_MESSAGES_PER_SECOND = 0;
 /** @default 0: SIGTERM closes every client at once with 1001, as `stop()` does; see GatewayOptions.drainTime. */
 export const DEFAULT_DRAIN_TIME = 0;
 export type SlowConsumerPolicy = 'close' | 'drop';
@@ -81,6 +82,13 @@ export interface GatewayOptions extends LinkSettings, HistoryOptions {
   /** Events held per client while its worker is busy or none is connected; past it the client is closed (1013). @default 256 */
   maxPendingEvents?: number;
   /**
+   * Events of one client sent to its worker before the first is done, so a client that pipelines is not held
+   * to one event per gateway-worker round trip. The worker still runs them one after the other, in order, each
+   * seeing the session the one before left. A worker that dies loses at most this many events per client
+   * (`switchboard_gateway_lost_events_total`). 1 sends the next event only once the previous is done. @default 16
+   */
+  maxEventsInFlight?: number;
+  /**
    * Ms a drain (SIGTERM, `drain()`) spreads its client closes over: the gateway reports not ready, stops
    * accepting, closes its clients with 1012 (service restart: reconnect elsewhere) a slice at a time so the
    * other gateways are not hit by all of them at once, waits for their close events, then stops. 0 makes
@@ -94,13 +102,19 @@ export interface GatewayOptions extends LinkSettings, HistoryOptions {
   slowConsumer?: SlowConsumerPolicy;
   /** Most client connections on this gateway (more are closed with 1013); 0 = no limit. @default 100000 */
   maxConnections?: number;
-  /** Most client connections from one IP (more are closed with 1008); 0 = no limit. @default 1000 */
+  /**
+   * Most client connections from one IP (more are closed with 1008); 0 = no limit. Off by default: a NAT, a
+   * campus or one load generator puts thousands of honest clients behind one address; `maxConnections` bounds
+   * the total. @default 0
+   */
   maxConnectionsPerIp?: number;
   /** Origins allowed to connect, e.g. ['https://example.com'] (others get HTTP 403); empty allows any. @default [] */
   allowedOrigins?: readonly string[];
   /**
-   * Messages per second a client may send on average (bursts up to twice that); a client above it is closed
-   * with 1008. 0 = no limit. @default 100
+   * Messages per second a client may send on average (bursts up to twice that); 0 = no limit. A client above it
+   * is slowed: the gateway stops reading its socket until it is back within its rate, so TCP pushes back. It is
+   * closed with 1008 only when it owes more than 10 seconds of its rate (messages that kept arriving while it
+   * was not read). Off by default: `maxPendingEvents` already bounds what a fast client can queue. @default 0
    */
   maxMessagesPerSecond?: number;
   /** Serve the demo chat page at / on the public port (the browser client library is always served under /client/). @default false */
@@ -141,6 +155,7 @@ export interface ResolvedGatewayOptions extends ResolvedHistoryOptions {
   pingData: string;
   maxMessageSize: number;
   maxPendingEvents: number;
+  maxEventsInFlight: number;
   drainTime: number;
   maxSendBuffer: number;
   slowConsumer: SlowConsumerPolicy;
@@ -242,6 +257,12 @@ export function parseGatewayOptions(options: GatewayOptions = {}): ResolvedGatew
     pingData: options.pingData ?? '',
     maxMessageSize: checkInteger('maxMessageSize', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1),
     maxPendingEvents: checkInteger('maxPendingEvents', options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS, 1),
+    maxEventsInFlight: checkInteger(
+      'maxEventsInFlight',
+      options.maxEventsInFlight ?? DEFAULT_MAX_EVENTS_IN_FLIGHT,
+      1,
+      65535,
+    ),
     drainTime: checkInteger('drainTime', options.drainTime ?? DEFAULT_DRAIN_TIME, 0),
     maxSendBuffer: checkInteger('maxSendBuffer', options.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER, 1024),
     slowConsumer: slowConsumerPolicy(options.slowConsumer ?? 'close'),

@@ -31,7 +31,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import { drainGateway } from './gateway-drain.ts';
 import { ReplyBatch } from './reply-batch.ts';
 import { Health } from '../shared/health.ts';
-import { codecWire, websocketWire, type ClientConnection, type ClientWire } from './client-connection.ts';
+import { OPEN, codecWire, websocketWire, type ClientConnection, type ClientWire } from './client-connection.ts';
 import { loadProtocol } from './protocols/load-protocol.ts';
 import type { ReadFailure } from './protocols/message-reader.ts';
 import type { TcpClient } from './tcp-client.ts';
@@ -86,7 +86,8 @@ export class GatewayServer {
     this.options = parseGatewayOptions(options);
     this.link = { ...this.options.link, onInternalError: () => this.counters.internalErrors++ };
     this.admission = new Admission(this.options);
-    this.router = new WorkerRouter(this.log, this.options.maxPendingEvents, (client) => this.closing.delete(client.id));
+    const { maxPendingEvents, maxEventsInFlight } = this.options;
+    this.router = new WorkerRouter(this.log, maxPendingEvents, (c) => this.closing.delete(c.id), maxEventsInFlight);
     this.innerServer = createLinkListener(
       this.link,
       'gateway',
@@ -435,13 +436,34 @@ export class GatewayServer {
     const { maxMessagesPerSecond } = this.options;
     // The bucket is made on the first message: idle clients need none.
     if (maxMessagesPerSecond > 0) client.rate ??= new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
-    if (client.rate && !client.rate.take()) {
-      this.log.warn(`client ${client.id} sends more than ${maxMessagesPerSecond} messages/s: disconnected`, {
+    if (client.rate) {
+      const wait = client.rate.take();
+      if (wait > 0) return this.throttle(client, wait);
+    }
+    return true;
+  }
+
+  /**
+   * A client over its rate: its socket is not read until the debt is paid, so TCP slows it down; one that owes
+   * more than RATE_LIMIT_ABUSE_SECONDS of budget is closed with 1008. False when the message is not handled.
+   */
+  private throttle(client: ClientState, wait: number): boolean {
+    const { maxMessagesPerSecond } = this.options;
+    if (client.rate!.abusive) {
+      // The rest of a chunk read before the close still arrives: close and log once.
+      if (client.conn.readyState !== OPEN) return false;
+      this.log.warn(`client ${client.id} kept sending far above ${maxMessagesPerSecond} messages/s: disconnected`, {
         code: ClientLogCode.RateLimit,
         ip: client.ip,
       });
+      unthrottle(client); // the close handshake needs the client's socket read
       client.conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
       return false;
+    }
+    if (!client.throttle) {
+      this.counters.clientsThrottled++;
+      client.conn.pause();
+      client.throttle = setTimeout(readAgain, wait, client);
     }
     return true;
   }
@@ -452,6 +474,7 @@ export class GatewayServer {
         code: ClientLogCode.TryAgainLater,
         ip: client.ip,
       });
+      unthrottle(client); // the close handshake needs the client's socket read
       client.conn.close(CloseCode.TryAgainLater, 'too many pending messages');
     }
   }
@@ -459,6 +482,7 @@ export class GatewayServer {
   private clientClosed(client: ClientState): void {
     if (client.gone) return;
     client.gone = true;
+    unthrottle(client);
     this.registry.remove(client);
     this.closing.set(client.id, client);
     this.router.enqueue(client, { kind: 'close' });
@@ -536,3 +560,19 @@ export class GatewayServer {
 const CLIENT = Symbol('client');
 type ClientSocket = WebSocket & { [CLIENT]: ClientState };
 const clientOf = (ws: WebSocket) => (ws as ClientSocket)[CLIENT];
+
+/** A throttled client's timer: read it again once it is within its rate, else wait for the rest of the debt. */
+function readAgain(client: ClientState): void {
+  client.throttle = null;
+  if (client.gone) return;
+  const wait = client.rate!.wait();
+  if (wait > 0) client.throttle = setTimeout(readAgain, wait, client);
+  else client.conn.resume();
+}
+
+function unthrottle(client: ClientState): void {
+  if (!client.throttle) return;
+  clearTimeout(client.throttle);
+  client.throttle = null;
+  client.conn.resume();
+}

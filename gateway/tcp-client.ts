@@ -53,6 +53,14 @@ export class TcpClient implements ClientConnection {
     this.socket.destroy();
   }
 
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   /** The socket is gone. */
   closed(): void {
     this.readyState = CLOSED;

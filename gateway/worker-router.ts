@@ -25,10 +25,14 @@ export class RoutedWorker {
 }
 
 /**
- * Sends each client's events to one worker, one at a time: event n+1 leaves only when the worker said event
- * n is done (its awaits finished and its session write arrived first, on the same ordered link). So per-client
- * order holds across workers, a session change made for message n is in the session sent with message n+1,
- * and at most one event per client is ever at risk when a worker dies.
+ * Sends each client's events to one worker, up to `maxEventsInFlight` of them before the first is done. The
+ * worker runs a client's events one after the other (the handler for event n finishes, awaits included,
+ * before event n+1 starts), and an event sent while earlier ones were in flight says how many (`ahead`), so
+ * the worker gives it the session, uid and route key that those earlier handlers left rather than the stale
+ * ones it carries. With a window of 1, event n+1 leaves only when the worker said event n is done, and its
+ * session write arrived first on the same ordered link. A client changes workers only with nothing in flight,
+ * so per-client order holds across workers, and at most `maxEventsInFlight` events per client are at risk
+ * when a worker dies (counted in `lostEvents`).
  *
  * A client is bound to the least-loaded worker on its first event and stays there until that worker goes.
  * A client with a route key (Gateway.setRouteKey) goes instead to the worker its key hashes to among the
@@ -51,6 +55,8 @@ export class WorkerRouter {
     private readonly maxPendingEvents: number,
     /** Called when a gone client's close event has been handled (or lost): forget it for good. */
     private readonly onFinished: (client: ClientState) => void,
+    /** Events of one client sent to its worker before the first is done. */
+    private readonly maxEventsInFlight = 1,
   ) {}
 
   get workerCount(): number {
@@ -91,10 +97,8 @@ export class WorkerRouter {
     let lost = 0;
     for (const client of worker.clients) {
       client.worker = null;
-      if (client.inFlight) {
-        client.inFlight = false;
-        lost++;
-      }
+      lost += client.eventsInFlight;
+      client.eventsInFlight = 0;
     }
     const rebound = [...worker.clients];
     worker.clients.clear();
@@ -137,15 +141,15 @@ export class WorkerRouter {
   enqueue(client: ClientState, event: PendingEvent): boolean {
     if (event.kind !== 'close' && client.queue.length >= this.maxPendingEvents) return false;
     client.queue.push(event);
-    if (!client.inFlight) this.dispatch(client);
+    if (client.eventsInFlight < this.maxEventsInFlight) this.dispatch(client);
     return true;
   }
 
-  /** The worker finished the client's in-flight event: send the next one. */
+  /** The worker finished the client's oldest in-flight event: send what the window now allows. */
   done(worker: RoutedWorker, client: ClientState): void {
-    if (client.worker !== worker || !client.inFlight) return;
-    client.inFlight = false;
-    if (worker.draining) {
+    if (client.worker !== worker || client.eventsInFlight === 0) return;
+    client.eventsInFlight--;
+    if (worker.draining && client.eventsInFlight === 0) {
       this.unbind(client);
       this.drainedIfIdle(worker);
     }
@@ -153,25 +157,41 @@ export class WorkerRouter {
   }
 
   private dispatch(client: ClientState): void {
+    while (client.eventsInFlight < this.maxEventsInFlight && this.sendNext(client));
+  }
+
+  /** Sends the client's next event; false when there is none to send now. */
+  private sendNext(client: ClientState): boolean {
     const event = client.queue[0];
     if (event === undefined) {
-      if (client.gone) this.finish(client);
-      return;
+      if (client.gone && client.eventsInFlight === 0) this.finish(client);
+      return false;
     }
-    // Nothing of this client is in flight here (dispatch runs only then), so it may change workers now.
+    const current = client.worker;
+    // A client changes workers only with nothing in flight: the new worker must not overtake the old one.
+    if (current?.draining) {
+      if (client.eventsInFlight > 0) return false;
+      this.unbind(client);
+    }
     const worker = client.routeKey === null ? (client.worker ?? this.leastLoaded()) : this.workerFor(client.routeKey);
     if (!worker) {
-      this.waiting.add(client);
-      return;
+      if (client.eventsInFlight === 0) this.waiting.add(client);
+      return false;
     }
     if (client.worker !== worker) {
+      if (client.eventsInFlight > 0) return false;
       this.unbind(client);
       client.worker = worker;
       worker.clients.add(client);
     }
     client.queue.shift();
-    client.inFlight = true;
+    const ahead = client.eventsInFlight++;
     worker.eventsRouted++;
+    this.send(worker, client, event, ahead);
+    return true;
+  }
+
+  private send(worker: RoutedWorker, client: ClientState, event: PendingEvent, ahead: number): void {
     const { id, uid, session, ip, port, routeKey } = client;
     switch (event.kind) {
       case 'connect':
@@ -180,14 +200,32 @@ export class WorkerRouter {
         if (client.queue.length === 0) client.queue.length = 0;
         return worker.link.send({ cmd: Cmd.EvConnect, client: id, session, request: { ...event.request }, routeKey });
       case 'message':
-        // Most clients have no route key: the field is left out rather than sent as null with every message.
+        // Most clients have no route key and nothing ahead: those fields are left out rather than sent as null
+        // and 0 with every message.
+        if (ahead > 0) {
+          return worker.link.send({
+            cmd: Cmd.EvMessage,
+            client: id,
+            uid,
+            session,
+            data: event.data,
+            ip,
+            port,
+            routeKey,
+            ahead,
+          });
+        }
         return worker.link.send(
           routeKey === null
             ? { cmd: Cmd.EvMessage, client: id, uid, session, data: event.data, ip, port }
             : { cmd: Cmd.EvMessage, client: id, uid, session, data: event.data, ip, port, routeKey },
         );
       case 'close':
-        return worker.link.send({ cmd: Cmd.EvClose, client: id, uid, session, ip, port, routeKey });
+        return worker.link.send(
+          ahead > 0
+            ? { cmd: Cmd.EvClose, client: id, uid, session, ip, port, routeKey, ahead }
+            : { cmd: Cmd.EvClose, client: id, uid, session, ip, port, routeKey },
+        );
     }
   }
 

@@ -138,8 +138,19 @@ const schema = {
     ip: 'name?',
     port: 'int?',
     routeKey: 'name?',
+    // Events of this client sent before this one and not yet done (absent: none). The worker then gives the
+    // handler the session, uid and route key the earlier handlers left, not the ones carried here.
+    ahead: 'int?',
   },
-  [Cmd.EvClose]: { client: 'name', uid: 'name?', session: 'map', ip: 'name?', port: 'int?', routeKey: 'name?' },
+  [Cmd.EvClose]: {
+    client: 'name',
+    uid: 'name?',
+    session: 'map',
+    ip: 'name?',
+    port: 'int?',
+    routeKey: 'name?',
+    ahead: 'int?',
+  },
   [Cmd.EventDone]: { client: 'name' },
   [Cmd.WorkerDraining]: {},
   [Cmd.WorkerDrained]: {},

@@ -62,6 +62,8 @@ describe('bench harness (smoke)', () => {
     const expected = [
       ['echo-10', ['ws', 'socketio', 'switchboard']],
       ['touid-8', ['ws', 'switchboard']],
+      ['echo-100-window-10', ['ws', 'switchboard']],
+      ['touid-pipelined-100', ['ws', 'switchboard']],
       ['fanout-all-20', ['ws', 'socketio', 'switchboard']],
       ['fanout-group-20', ['ws', 'socketio', 'switchboard']],
       ['latency-half-max', ['ws', 'switchboard']],

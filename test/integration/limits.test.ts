@@ -46,6 +46,9 @@ describe('client limits', () => {
       '3',
       '--max-messages-per-second',
       '50',
+      // Room for a flood past the rate's abuse threshold (500 messages owed) before the pending-events bound.
+      '--max-pending-events',
+      '2000',
     ];
     cluster.startGateway(0);
     cluster.layout.gatewayArgs = ['--allowed-origins', 'https://good.example'];
@@ -84,14 +87,38 @@ describe('client limits', () => {
     assert.equal(good.readyState, WebSocket.OPEN);
   });
 
-  it('closes a client that sends faster than its rate with 1008, and only that one', async () => {
+  it('slows a client that sends faster than its rate instead of closing it', async () => {
     // The first test's connections are released (they count towards the per-IP limit).
+    await waitForMetric(cluster.metricsUrl(0), 'switchboard_gateway_connections', (n) => n === 0);
+    const fast = new TestClient(cluster.wsUrl(0));
+    sockets.push(fast.ws);
+    await fast.opened;
+    // 50/s with bursts of 100: 150 at once owe 1 s, so the gateway stops reading the client for about that long.
+    const start = performance.now();
+    for (let i = 0; i < 150; i++) fast.send({ op: 'noop' });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await fast.call('isOnline', '$self'), true);
+    const elapsed = performance.now() - start;
+    assert.ok(elapsed >= 700, `answered after ${Math.round(elapsed)} ms: the client was not slowed`);
+    assert.equal(fast.ws.readyState, WebSocket.OPEN);
+    const text = await scrape(cluster.metricsUrl(0));
+    assert.ok(metricValue(text, 'switchboard_gateway_clients_throttled_total')! >= 1);
+    fast.ws.terminate();
+  });
+
+  it('closes a client that owes over 10 s of its rate with 1008, and only that one', async () => {
     await waitForMetric(cluster.metricsUrl(0), 'switchboard_gateway_connections', (n) => n === 0);
     const flooder = await open(cluster.wsUrl(0));
     const polite = new TestClient(cluster.wsUrl(0));
     sockets.push(polite.ws);
     await polite.opened;
-    for (let i = 0; i < 500; i++) flooder.send('{"op":"noop"}');
+    // 1,000 messages in one write: all reach the gateway before it can stop reading, 900 over a burst of 100,
+    // more than 10 s of a 50/s rate. A masked client frame with a zero key carries its payload as it is.
+    const payload = Buffer.from('{"op":"noop"}');
+    const frame = Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+    (flooder as unknown as { _socket: { write(b: Buffer): void } })._socket.write(
+      Buffer.concat(Array.from({ length: 1000 }, () => frame)),
+    );
     assert.equal(await closed(flooder), 1008);
     for (let i = 0; i < 5; i++) {
       assert.equal(await polite.call('isOnline', '$self'), true);

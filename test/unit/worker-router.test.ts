@@ -29,9 +29,10 @@ class Peer {
 
 const request = { url: '/', query: {}, headers: {}, ip: '1.1.1.1', port: 1 };
 
-function setup(maxPendingEvents = 100) {
+function setup(maxPendingEvents = 100, maxEventsInFlight = 1) {
   const finished: string[] = [];
-  const router = new WorkerRouter(createLogger({}, 'silent'), maxPendingEvents, (c) => finished.push(c.id));
+  const log = createLogger({}, 'silent');
+  const router = new WorkerRouter(log, maxPendingEvents, (c) => finished.push(c.id), maxEventsInFlight);
   const client = (id: string) => new ClientState(id, {} as WebSocket, '1.1.1.1');
   const message = (c: ClientState, data: string) => router.enqueue(c, { kind: 'message', data });
   const worker = (name: string): [RoutedWorker, Peer] => {
@@ -269,6 +270,82 @@ describe('WorkerRouter', () => {
       assert.equal(router.lostEvents, 1, 'its event in flight was lost with w2');
       message(a, '3');
       assert.equal(a.worker, w1, 'its next event goes back to w1');
+    });
+  });
+
+  describe('with a window of events in flight', () => {
+    const keyFor = (name: string, names: string[]) => {
+      for (let i = 0; ; i++) if (pickByKey(`k${i}`, names, (n) => n) === name) return `k${i}`;
+    };
+    const aheadOf = (peer: Peer) => peer.sent.map((m) => ('ahead' in m ? m.ahead : undefined));
+
+    it('sends up to the window before the first is done, saying how many are ahead of each', () => {
+      const { router, client, message, worker } = setup(100, 3);
+      const [w, peer] = worker('w1');
+      const a = client('a');
+      for (let i = 1; i <= 5; i++) message(a, String(i));
+      assert.deepEqual(aheadOf(peer), [undefined, 1, 2]);
+      assert.deepEqual(peer.take(), ['a:message:1', 'a:message:2', 'a:message:3']);
+      assert.equal(a.eventsInFlight, 3);
+      router.done(w, a);
+      assert.deepEqual(aheadOf(peer), [2]);
+      assert.deepEqual(peer.take(), ['a:message:4']);
+      router.done(w, a);
+      router.done(w, a);
+      assert.deepEqual(peer.take(), ['a:message:5']);
+      router.done(w, a);
+      router.done(w, a);
+      assert.equal(a.eventsInFlight, 0);
+      message(a, '6');
+      assert.deepEqual(aheadOf(peer), [undefined], 'nothing ahead: the event carries what the gateway knows');
+    });
+
+    it('moves a client off a draining worker only once all its events there are done', () => {
+      const { router, client, message, worker } = setup(100, 4);
+      const [w1, p1] = worker('w1');
+      const a = client('a');
+      message(a, '1');
+      message(a, '2');
+      const [, p2] = worker('w2');
+      router.drain(w1);
+      message(a, '3');
+      assert.deepEqual(p1.take(), ['a:message:1', 'a:message:2']);
+      assert.deepEqual(p2.take(), [], 'the new worker must not overtake the old one');
+      router.done(w1, a);
+      assert.deepEqual(p2.take(), []);
+      router.done(w1, a);
+      assert.deepEqual(p1.take(), ['drained']);
+      assert.deepEqual(p2.take(), ['a:message:3']);
+    });
+
+    it('moves a keyed client to its new worker only with nothing in flight', () => {
+      const { router, client, message, worker } = setup(100, 4);
+      const [w1, p1] = worker('w1');
+      const [, p2] = worker('w2');
+      const a = Object.assign(client('a'), { routeKey: keyFor('w1', ['w1', 'w2']) });
+      message(a, '1');
+      a.routeKey = keyFor('w2', ['w1', 'w2']);
+      message(a, '2');
+      assert.deepEqual(p1.take(), ['a:message:1']);
+      assert.deepEqual(p2.take(), []);
+      router.done(w1, a);
+      assert.deepEqual(p2.take(), ['a:message:2']);
+    });
+
+    it('counts every in-flight event of a lost worker as lost', () => {
+      const { router, client, message, worker } = setup(100, 4);
+      const [w1] = worker('w1');
+      const a = client('a');
+      const b = client('b');
+      for (let i = 0; i < 6; i++) message(a, String(i));
+      message(b, 'x');
+      const [, p2] = worker('w2');
+      router.removeWorker(w1);
+      assert.equal(router.lostEvents, 5, "a's 4 and b's 1");
+      assert.deepEqual(
+        p2.take().filter((e) => e.startsWith('a:')),
+        ['a:message:4', 'a:message:5'],
+      );
     });
   });
 });
