@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForMetric } from './metrics.ts';
-import { RoleProcess } from './processes.ts';
+import { FIXTURES, RoleProcess } from './processes.ts';
 
 /**
  * `switchboard start` (register, gateway with the demo page, business worker with the demo chat) on `host`,
@@ -81,4 +81,25 @@ export class SwitchboardStart {
   private removeControlDir(): void {
     rmSync(this.controlDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `switchboard start` with the integration tests' app on `host` (gateways on 7272, register on 1236, gateway i's
+ * metrics on 9400 + i, worker j's on 9500 + j), resolved once every worker is linked to every gateway.
+ */
+export async function startApiApp(
+  host: string,
+  { gateways, workers, control }: { gateways: number; workers: number; control: string },
+): Promise<RoleProcess> {
+  const start = new RoleProcess('start', [
+    'start',
+    ...['--listen', `${host}:7272`, '--register-listen', `${host}:1236`, '--lan-ip', host],
+    ...['--gateways', String(gateways), '--workers', String(workers), '--events', `${FIXTURES}api-app.ts`],
+    ...['--metrics-listen', `${host}:9400`, '--control', control],
+  ]);
+  for (let j = 0; j < workers; j++) {
+    const url = `http://${host}:${9500 + j}/metrics`;
+    await waitForMetric(url, 'switchboard_worker_gateways_linked', (n) => n === gateways, { waitMs: 20_000 });
+  }
+  return start;
 }

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { field } from '../helpers/inbox.ts';
 import { waitForMetric } from '../helpers/metrics.ts';
-import { BIN, FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
+import { BIN, killAll, RoleProcess } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
+import { startApiApp } from '../helpers/switchboard-start.ts';
 
 const HOST = '127.0.0.29';
 const CONTROL = join(tmpdir(), `sb-ops-test-${process.pid}.sock`);
@@ -48,18 +49,8 @@ describe('operations', () => {
   let start: RoleProcess;
 
   before(async () => {
-    start = new RoleProcess('start', [
-      'start',
-      ...['--listen', `${HOST}:7272`, '--register-listen', `${HOST}:1236`, '--lan-ip', HOST],
-      ...['--gateways', '2', '--workers', '2', '--events', `${FIXTURES}api-app.ts`],
-      ...['--metrics-listen', `${HOST}:9400`, '--control', CONTROL],
-    ]);
     // Up when both workers are linked to both gateways.
-    for (const port of [9500, 9501]) {
-      await waitForMetric(`http://${HOST}:${port}/metrics`, 'switchboard_worker_gateways_linked', (n) => n === 2, {
-        waitMs: 20_000,
-      });
-    }
+    start = await startApiApp(HOST, { gateways: 2, workers: 2, control: CONTROL });
   });
 
   after(async () => {

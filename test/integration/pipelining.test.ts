@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { field } from '../helpers/inbox.ts';
-import { metricValue, scrape, waitForMetric } from '../helpers/metrics.ts';
-import { BIN, FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
+import { metricValue, scrape } from '../helpers/metrics.ts';
+import { BIN, killAll } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
+import { startApiApp } from '../helpers/switchboard-start.ts';
 
 const HOST = '127.0.0.58';
 const CONTROL = join(tmpdir(), `sb-pipelining-test-${process.pid}.sock`);
@@ -61,17 +62,7 @@ const least = (progress: { sent: number[] }) => Math.min(...progress.sent);
 
 describe('pipelining clients', () => {
   before(async () => {
-    new RoleProcess('start', [
-      'start',
-      ...['--listen', `${HOST}:7272`, '--register-listen', `${HOST}:1236`, '--lan-ip', HOST],
-      ...['--gateways', '1', '--workers', '2', '--events', `${FIXTURES}api-app.ts`],
-      ...['--metrics-listen', `${HOST}:9400`, '--control', CONTROL],
-    ]);
-    for (const port of [9500, 9501]) {
-      await waitForMetric(`http://${HOST}:${port}/metrics`, 'switchboard_worker_gateways_linked', (n) => n === 1, {
-        waitMs: 20_000,
-      });
-    }
+    await startApiApp(HOST, { gateways: 1, workers: 2, control: CONTROL });
   });
 
   after(async () => {
