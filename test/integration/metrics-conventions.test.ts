@@ -7,7 +7,7 @@ import { Cluster } from '../helpers/cluster.ts';
 import { dashboardQueries, isServed, metricNamesIn, readDashboard } from '../helpers/grafana-dashboard.ts';
 import { metricFamilies, metricValue, samples, scrape, waitForMetric } from '../helpers/metrics.ts';
 import { killAll, RoleProcess } from '../helpers/processes.ts';
-import { promtoolCheckMetrics } from '../helpers/promtool.ts';
+import { promtoolCheckExpressions, promtoolCheckMetrics } from '../helpers/promtool.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
 const HOST = '127.0.0.117';
@@ -141,5 +141,18 @@ describe('metrics that fit Prometheus conventions', () => {
     for (const { where, expr } of dashboardQueries(readDashboard())) {
       for (const name of metricNamesIn(expr)) assert.ok(isServed(name, served), `${where}: ${name} not served`);
     }
+  });
+
+  it("every query of the Grafana dashboard is PromQL that Prometheus's parser reads", async () => {
+    // Grafana's variables, as Grafana would fill them in.
+    const exprs = dashboardQueries(readDashboard()).map(({ expr }) =>
+      expr
+        .replaceAll('$__rate_interval', '1m')
+        .replaceAll('$__range', '1h')
+        .replace(/\$\{?[a-z]+\}?/g, '.*'),
+    );
+    const result = await promtoolCheckExpressions(exprs);
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, new RegExp(`SUCCESS: ${exprs.length} rules found`));
   });
 });
