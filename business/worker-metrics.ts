@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../shared/process-metrics.ts';
 
 export type EventKind = 'connect' | 'message' | 'close';
 const EVENT_KINDS: readonly EventKind[] = ['connect', 'message', 'close'];
@@ -35,6 +36,7 @@ export class WorkerMetrics {
     EventTotals
   >;
   private slowHandlers = 0;
+  private handlerTimeouts = 0;
   private internalErrors = 0;
 
   constructor(inFlight: () => number, gatewaysLinked: () => number) {
@@ -63,6 +65,15 @@ export class WorkerMetrics {
       },
     });
     new Counter({
+      name: 'switchboard_worker_handler_timeouts_total',
+      help: 'Handlers still running past the handler timeout (the next event of their client went ahead)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(metrics.handlerTimeouts);
+      },
+    });
+    new Counter({
       name: 'switchboard_worker_internal_errors_total',
       help: "Exceptions of the worker's own code while handling a valid message (SB_ERR_INTERNAL, logged with a stack)",
       registers: [this.registry],
@@ -88,7 +99,7 @@ export class WorkerMetrics {
         this.set(gatewaysLinked());
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_worker_' });
+    collectProcessMetrics(this.registry, 'business');
   }
 
   /** One handled event: how long from its arrival to its handler finishing. */
@@ -102,6 +113,11 @@ export class WorkerMetrics {
 
   slowHandler(): void {
     this.slowHandlers++;
+  }
+
+  /** A handler ran past the handler timeout (counted once per event, while it may still be running). */
+  handlerTimeout(): void {
+    this.handlerTimeouts++;
   }
 
   /** Our own code threw while handling a message from a gateway (logged by the link as SB_ERR_INTERNAL). */

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { BusinessWorker } from '../business/business-worker.ts';
 import { gatewayMetrics } from '../gateway/gateway-metrics.ts';
 import { GatewayServer } from '../gateway/gateway-server.ts';
+import { apiMetrics } from '../http-api/api-metrics.ts';
 import { HttpApiServer } from '../http-api/http-api-server.ts';
 import { RegisterServer } from '../register/register-server.ts';
 import { parseHostPort } from '../shared/address.ts';
@@ -10,7 +11,6 @@ import { SwitchboardError } from '../shared/errors.ts';
 import { createLogger, type Logger, type LogLevel } from '../shared/logger.ts';
 import { Health } from '../shared/health.ts';
 import { serveMetrics } from '../shared/metrics-server.ts';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerMetrics } from '../register/register-metrics.ts';
 import { apiFlags, apiOptions } from './api-flags.ts';
 import { businessFlags, businessOptions } from './business-flags.ts';
@@ -235,10 +235,8 @@ command(
     const server = new HttpApiServer(apiOptions(opts, log));
     await server.start();
     if (opts.metricsListen) {
-      const registry = new Registry();
-      collectDefaultMetrics({ register: registry, prefix: 'switchboard_api_' });
       const health = new Health().add('gateways', () => server.client.notReady());
-      serveMetrics(registry, parseHostPort(opts.metricsListen), log, health);
+      serveMetrics(apiMetrics(), parseHostPort(opts.metricsListen), log, health);
     }
     return { stop: () => server.stop(), stats: () => ({}) };
   });

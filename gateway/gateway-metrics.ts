@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../shared/process-metrics.ts';
 import { scrapedMetrics } from '../shared/scraped-metrics.ts';
 import type { GatewayServer } from './gateway-server.ts';
 
@@ -33,7 +34,11 @@ export function gatewayMetrics(server: GatewayServer): Registry {
   gauge('switchboard_gateway_groups', 'Groups with members on this gateway', () => clients.groups.size);
   gauge('switchboard_gateway_workers', 'Business workers linked (draining ones excluded)', () => router.workerCount);
   gauge('switchboard_gateway_queued_events', 'Client events waiting for a worker', () => router.queuedEvents());
-  counter('switchboard_gateway_connections_total', 'Client connections accepted', () => counters.connectionsOpened);
+  counter(
+    'switchboard_gateway_connections_accepted_total',
+    'Client connections accepted',
+    () => counters.connectionsOpened,
+  );
   counter('switchboard_gateway_messages_in_total', 'Messages received from clients', () => counters.messagesIn);
   counter('switchboard_gateway_bytes_in_total', 'Bytes received from clients', () => counters.bytesIn);
   counter('switchboard_gateway_messages_out_total', 'Messages handed to clients', () => counters.messagesOut);
@@ -101,6 +106,6 @@ export function gatewayMetrics(server: GatewayServer): Registry {
       for (const worker of router.activeWorkers()) this.inc({ worker: worker.link.name }, worker.eventsRouted);
     },
   });
-  collectDefaultMetrics({ register: registry, prefix: 'switchboard_gateway_' });
+  collectProcessMetrics(registry, 'gateway');
   return registry;
 }

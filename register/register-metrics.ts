@@ -1,4 +1,5 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../shared/process-metrics.ts';
 import { scrapedMetrics } from '../shared/scraped-metrics.ts';
 import type { RegisterServer } from './register-server.ts';
 
@@ -12,6 +13,6 @@ export function registerMetrics(server: RegisterServer): Registry {
     'Workers and clients subscribed to the gateway list',
     () => server.subscriberCount,
   );
-  collectDefaultMetrics({ register: registry, prefix: 'switchboard_register_' });
+  collectProcessMetrics(registry, 'register');
   return registry;
 }

@@ -3,8 +3,9 @@
 # fresh Debian machine: Chromium for the browser tests (playwright's own browser download is not used) and
 # iproute2 for the multi-host tests (without `ip`, or without root, those run on loopback and say so), php-cli
 # for the tests that speak GatewayWorker's protocol from PHP, and socat, a device that is not Node for the TCP
-# gateway tests (without it that test is skipped and says so), and redis-server for the tests of the Redis
-# history (each starts its own on a free loopback port).
+# gateway tests (without it that test is skipped and says so), redis-server for the tests of the Redis
+# history (each starts its own on a free loopback port), and prometheus for its `promtool check metrics`, which the
+# metrics tests run on every role's /metrics.
 # Installing needs root and apt-get; otherwise it prints one line saying what to install and goes on.
 set -uo pipefail
 
@@ -14,6 +15,7 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v php >/dev/null 2>&1 || missing+=(php-cli)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -82,3 +82,12 @@ export function waitForMetric(
     timeoutMs: waitMs,
   });
 }
+
+/** The metric families a Prometheus text page declares (its `# TYPE` lines): name -> type. */
+export function metricFamilies(text: string): Map<string, string> {
+  const families = new Map<string, string>();
+  for (const [, name, type] of text.matchAll(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/gm)) {
+    families.set(name!, type!);
+  }
+  return families;
+}

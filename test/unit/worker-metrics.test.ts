@@ -14,6 +14,8 @@ describe('WorkerMetrics', () => {
     metrics.handled('connect', 0.02);
     metrics.handlerError('message');
     metrics.slowHandler();
+    metrics.handlerTimeout();
+    metrics.handlerTimeout();
     metrics.internalError();
     const text = await metrics.registry.metrics();
     const line = (prefix: string) => text.split('\n').find((l) => l.startsWith(prefix + ' '));
@@ -26,6 +28,7 @@ describe('WorkerMetrics', () => {
     assert.equal(line('switchboard_worker_handler_errors_total{event="message"}')?.split(' ')[1], '1');
     assert.equal(line('switchboard_worker_slow_handlers_total')?.split(' ')[1], '1');
     assert.equal(line('switchboard_worker_internal_errors_total')?.split(' ')[1], '1');
+    assert.equal(line('switchboard_worker_handler_timeouts_total')?.split(' ')[1], '2');
     const bucket = (le: string) =>
       Number(line(`switchboard_worker_handler_duration_seconds_bucket{le="${le}",event="message"}`)?.split(' ')[1]);
     assert.deepEqual(['0.0005', '0.001', '0.005', '5', '+Inf'].map(bucket), [1, 1, 2, 2, 3]);
