@@ -10,7 +10,7 @@ import { touidRun } from './touid.ts';
  * kept: the touid load through a whole Switchboard (register, gateway, worker) three times: ordinary sends,
  * then every send with `keep: true` on the embedded history, then on a Redis this scenario starts on a free
  * loopback port. CPU per delivery (every process: register, gateway, worker, and redis-server for the last) and
- * send-to-arrival latency, side by side. The clients do not speak the recovery subprotocol: what is measured is
+ * send-to-arrival latency, side by side: under the touid scenario's load, then with one sender per load process. The clients do not speak the recovery subprotocol: what is measured is
  * the cost of keeping, which every kept send pays.
  */
 export async function keptScenario(ctx: ScenarioContext): Promise<Row[]> {
@@ -48,23 +48,36 @@ export async function keptScenario(ctx: ScenarioContext): Promise<Row[]> {
         }
       });
     }
-    return await eachTarget(ctx, targets, describe, async (pool, target) => {
-      const layout = layouts[targets.indexOf(target)]!;
-      const row = await touidRun(ctx, pool, target, describe);
-      const workerCpu = Object.entries(row.cpu.server)
-        .filter(([role]) => role.startsWith('worker'))
-        .reduce((sum, [, seconds]) => sum + seconds, 0);
-      return {
-        ...row,
-        scenario: `kept-${layout.name}`,
-        title: layout.title,
-        extra: {
-          ...row.extra,
-          gatewayCpuUsPerDelivery: Math.round(gatewayCpuUs(row) * 100) / 100,
-          workerCpuUsPerDelivery: row.deliveries > 0 ? Math.round((workerCpu * 1e8) / row.deliveries) / 100 : NaN,
-        },
-      };
-    });
+    // Under load (every sender of the touid scenario), then light (one sender per load process), where latency
+    // is the message's own rather than the queue's.
+    const light = { ...ctx, options: { ...ctx.options, touidSenders: ctx.options.generators } };
+    const rows: Row[] = [];
+    for (const [runCtx, suffix] of [
+      [ctx, ''],
+      [light, '-light'],
+    ] as const) {
+      const senders = Math.ceil(runCtx.options.touidSenders / runCtx.options.generators) * runCtx.options.generators;
+      rows.push(
+        ...(await eachTarget(runCtx, targets, describe, async (pool, target) => {
+          const layout = layouts[targets.indexOf(target)]!;
+          const row = await touidRun(runCtx, pool, target, describe);
+          const workerCpu = Object.entries(row.cpu.server)
+            .filter(([role]) => role.startsWith('worker'))
+            .reduce((sum, [, seconds]) => sum + seconds, 0);
+          return {
+            ...row,
+            scenario: `kept-${layout.name}${suffix}`,
+            title: `${layout.title}, ${senders} senders`,
+            extra: {
+              ...row.extra,
+              gatewayCpuUsPerDelivery: Math.round(gatewayCpuUs(row) * 100) / 100,
+              workerCpuUsPerDelivery: row.deliveries > 0 ? Math.round((workerCpu * 1e8) / row.deliveries) / 100 : NaN,
+            },
+          };
+        })),
+      );
+    }
+    return rows;
   } finally {
     await Promise.all(targets.map((t) => t.stop()));
     await redis.stop();
