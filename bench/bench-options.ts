@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'directory',
   'storm',
   'cluster',
+  'kept',
 ] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 

@@ -15,6 +15,7 @@ import { pipelinedScenario } from './scenarios/pipelined.ts';
 import { directoryScenario, type DirectoryResult } from './scenarios/directory.ts';
 import { stormScenario, type StormResult } from './scenarios/storm.ts';
 import { clusterScenario, type ClusterResult } from './scenarios/cluster.ts';
+import { keptScenario } from './scenarios/kept.ts';
 import { stopAllServers } from './server-process.ts';
 import { externalTarget, startTarget, type Target } from './targets.ts';
 
@@ -46,7 +47,7 @@ export interface BenchReport {
 }
 
 /** Scenarios that start their own processes (or none), not the side-by-side servers. */
-const OWN_SETUP = new Set(['idle', 'routing', 'directory', 'storm', 'cluster']);
+const OWN_SETUP = new Set(['idle', 'routing', 'directory', 'storm', 'cluster', 'kept']);
 
 /**
  * Runs the chosen scenarios against every chosen server in one go, so Switchboard is always measured beside
@@ -102,6 +103,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     if (has('routing') && options.targets.includes('switchboard')) {
       log('routing');
       rows.push(...(await routingScenario(ctx)));
+    }
+    // Its own Switchboards too: ordinary sends, kept on the embedded history, kept on a Redis it starts.
+    if (has('kept') && options.targets.includes('switchboard')) {
+      log('kept');
+      rows.push(...(await keptScenario(ctx)));
     }
     if (has('idle')) {
       log('idle connections');

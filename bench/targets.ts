@@ -47,6 +47,10 @@ export interface TargetOptions {
   defaultFlags?: boolean;
   /** When set, Switchboard's processes run with `--cpu-prof` and write profiles into DIR/ROLE/. */
   profileDir?: string;
+  /** `--history` of the gateways and workers (`memory` or `redis://HOST:PORT`). @default their default */
+  history?: string;
+  /** The bench app sends `touid:` with `keep: true`. @default false */
+  keep?: boolean;
 }
 
 /**
@@ -108,10 +112,14 @@ async function startSwitchboard(options: TargetOptions, protocol?: 'text'): Prom
   const workers = options.workers ?? 1;
   const env = { SWITCHBOARD_SECRET: 'bench-secret' };
   const all: ServerProcess[] = [];
-  const role = (name: string, args: string[]) => {
+  const history = options.history ? ['--history', options.history] : [];
+  const role = (name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
     // One folder per role: each thread (the main one, tsx's loader thread) writes its own profile there.
     const prof = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(options.profileDir, name)] : [];
-    const p = new ServerProcess(name, [...prof, SWITCHBOARD_BIN, ...args, '--log-level', 'info'], env);
+    const p = new ServerProcess(name, [...prof, SWITCHBOARD_BIN, ...args, '--log-level', 'info'], {
+      ...env,
+      ...extraEnv,
+    });
     all.push(p);
     return p;
   };
@@ -134,6 +142,7 @@ async function startSwitchboard(options: TargetOptions, protocol?: 'text'): Prom
           ...['--listen', `${host}:0`, '--lan-ip', host, '--inner-port', '0', '--register', registerAddress],
           ...(options.defaultFlags ? [] : BENCH_GATEWAY_FLAGS),
           ...(protocol ? ['--protocol', protocol] : []),
+          ...history,
         ]),
       );
     }
@@ -146,16 +155,21 @@ async function startSwitchboard(options: TargetOptions, protocol?: 'text'): Prom
     const workerProcs: ServerProcess[] = [];
     for (let i = 0; i < workers; i++) {
       workerProcs.push(
-        role(`worker-${i}`, [
-          ...['business', '--events', APP, '--register', registerAddress, '--name', `bench-${i}`],
-          ...(options.routing ? ['--routing', options.routing] : []),
-        ]),
+        role(
+          `worker-${i}`,
+          [
+            ...['business', '--events', APP, '--register', registerAddress, '--name', `bench-${i}`],
+            ...(options.routing ? ['--routing', options.routing] : []),
+            ...history,
+          ],
+          options.keep ? { BENCH_KEEP: '1' } : {},
+        ),
       );
     }
     for (const w of workerProcs) for (const address of inner) await w.waitFor(`connected to gateway ${address}`);
     return {
       kind: protocol ? 'switchboard-tcp' : 'switchboard',
-      label: `switchboard${protocol ? ` ${protocol}` : ''} ${gateways}g/${workers}w${options.routing ? ` ${options.routing}` : ''}${options.defaultFlags ? ' default flags' : ''}`,
+      label: `switchboard${protocol ? ` ${protocol}` : ''} ${gateways}g/${workers}w${options.routing ? ` ${options.routing}` : ''}${options.defaultFlags ? ' default flags' : ''}${options.keep ? ` kept ${options.history?.startsWith('redis') ? 'redis' : 'memory'}` : ''}`,
       transport: protocol ? 'tcp' : 'ws',
       urls,
       processes: all.map((p) => ({ role: p.name, pid: p.pid })),

@@ -11,6 +11,8 @@ import type { SwitchboardClientError } from './client-error.js';
  */
 export interface WebSocketLike {
   readonly readyState: number;
+  /** The subprotocol the server chose ('' for none); read to tell whether the gateway speaks recovery. */
+  readonly protocol?: string;
   binaryType: string;
   onopen: ((event: any) => void) | null;
   onmessage: ((event: any) => void) | null;
@@ -78,6 +80,45 @@ export interface ClientOptions {
   heartbeatTimeout?: number;
   /** Messages held while no connection is open; when full, `send` refuses more. 0 sends only while open. @default 100 */
   queueLimit?: number;
+  /**
+   * Recover kept messages (those the app sent with `keep: true`) across reconnects: the client offers the
+   * `switchboard.v1` subprotocol, remembers the last position it got in each stream and tells the gateway when it
+   * connects again; when the app binds the uid or joins the group again, the gateway first replays what was kept
+   * meanwhile, once and in order. `notRecovered` says when a stream's history no longer covered the position.
+   * `true` remembers positions for the life of this client; `{ storage: localStorage }` keeps them across page
+   * loads too. Without it, the client offers no subprotocol of its own and the gateway sends what it always did.
+   * @default false
+   */
+  recover?: boolean | RecoverOptions;
+}
+
+/** Where `recover` keeps positions: `localStorage` and `sessionStorage` fit. */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export interface RecoverOptions {
+  /** Keeps the positions there, so that a page closed and opened again tells the gateway where it was. @default none (in memory) */
+  storage?: StorageLike | null;
+  /** The storage key; give one per tab or per user when several share a storage. @default `switchboard.positions ${url}` */
+  key?: string;
+}
+
+/** Where a kept message sits: its stream (`uid:NAME` or `group:NAME`), the stream's epoch, and its offset there. */
+export interface StreamPosition {
+  stream: string;
+  epoch: string;
+  offset: number;
+}
+
+/** `notRecovered`: a stream's history did not cover the position the client had; reload that state. */
+export interface ClientNotRecoveredEvent {
+  /** `uid:NAME` or `group:NAME`. */
+  stream: string;
+  /** The stream's position from now on; null when the history could not be read (the next message starts it). */
+  epoch: string | null;
+  offset: number | null;
 }
 
 /** `open`: a connection opened (the first one, or one after a reconnect). */
@@ -106,6 +147,8 @@ export interface ClientMessage {
   readonly data: string | ArrayBuffer;
   /** The message parsed as JSON (parsed once, on first call); undefined for binary data or text that is not JSON. */
   json<T = unknown>(): T | undefined;
+  /** With `recover`: a kept message's stream and position; null for every other message. */
+  readonly kept?: StreamPosition | null;
 }
 
 /** Events a SwitchboardClient emits, and the argument each listener gets. */
@@ -114,6 +157,10 @@ export interface ClientEvents {
   close: ClientCloseEvent;
   reconnect: ClientReconnectEvent;
   message: ClientMessage;
+  /** With `recover`: a stream was replayed up to its newest message after the app bound the uid or joined the group again. */
+  recovered: StreamPosition;
+  /** With `recover`: what was kept in a stream while away could not be replayed (trimmed, expired, history lost). */
+  notRecovered: ClientNotRecoveredEvent;
   /** A message was dropped (`SB_ERR_QUEUE_FULL`, `SB_ERR_CLIENT_CLOSED`). */
   error: SwitchboardClientError;
 }

@@ -1,4 +1,4 @@
-/** @import { ClientMessage } from './client-types.js' */
+/** @import { ClientMessage, StreamPosition } from './client-types.js' */
 
 /**
  * One message from the gateway, as `message` listeners get it: the raw data, and a JSON view parsed at most
@@ -11,10 +11,15 @@ export class IncomingMessage {
   /** @type {unknown} */
   #value = undefined;
 
-  /** @param {string | ArrayBuffer} data */
-  constructor(data) {
+  /**
+   * @param {string | ArrayBuffer} data
+   * @param {StreamPosition | null} [kept] the stream and position of a kept message (with `recover`)
+   */
+  constructor(data, kept = null) {
     /** @readonly */
     this.data = data;
+    /** A kept message's stream and position, when the client recovers; null for every other message. @readonly */
+    this.kept = kept;
   }
 
   /**

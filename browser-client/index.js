@@ -22,6 +22,7 @@ export { ClientErrorCode, SwitchboardClientError } from './client-error.js';
 export { ReconnectBackoff } from './reconnect-backoff.js';
 export { SendQueue } from './send-queue.js';
 export { IncomingMessage } from './incoming-message.js';
+export { MAX_RECOVER_STREAMS, RECOVERY_PROTOCOL } from './kept-positions.js';
 /**
  * @typedef {import('./client-types.js').ClientOptions} ClientOptions
  * @typedef {import('./client-types.js').ClientEvents} ClientEvents
@@ -33,4 +34,8 @@ export { IncomingMessage } from './incoming-message.js';
  * @typedef {import('./client-types.js').CloseInfo} CloseInfo
  * @typedef {import('./client-types.js').WebSocketLike} WebSocketLike
  * @typedef {import('./client-types.js').WebSocketConstructor} WebSocketConstructor
+ * @typedef {import('./client-types.js').RecoverOptions} RecoverOptions
+ * @typedef {import('./client-types.js').StorageLike} StorageLike
+ * @typedef {import('./client-types.js').StreamPosition} StreamPosition
+ * @typedef {import('./client-types.js').ClientNotRecoveredEvent} ClientNotRecoveredEvent
  */

@@ -1,8 +1,10 @@
 /**
- * @import { ClientEvents, ClientOptions, ClientState, CloseInfo, WebSocketConstructor, WebSocketLike } from './client-types.js'
+ * @import { ClientEvents, ClientOptions, ClientState, CloseInfo, StreamPosition, WebSocketConstructor, WebSocketLike } from './client-types.js'
  */
 import { ClientErrorCode, SwitchboardClientError } from './client-error.js';
 import { IncomingMessage } from './incoming-message.js';
+import { readKeptFrame } from './kept-frames.js';
+import { KeptPositions, RECOVERY_PROTOCOL } from './kept-positions.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 import { SendQueue } from './send-queue.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -36,6 +38,10 @@ const reconnectUnlessNormal = (info) => info.code !== NORMAL;
  *
  * Messages sent from an `open` listener go out before the queued ones, so a listener can log in again first.
  * A message handed to a connection that then breaks may be lost: the gateway does not acknowledge messages.
+ *
+ * With `recover`, messages the app sent with `keep: true` are not lost across reconnects: the client remembers
+ * the last position it got in each stream and tells the gateway when it connects again, and the gateway replays
+ * what it missed when the app binds the uid or joins the group again; `notRecovered` says when it could not.
  *
  * @extends {TypedEmitter<ClientEvents>}
  * @example
@@ -73,6 +79,10 @@ export class SwitchboardClient extends TypedEmitter {
   /** @type {unknown} */
   #pong;
   #heartbeatTimeout;
+  /** @type {KeptPositions | null} */
+  #kept = null;
+  /** The current connection speaks the recovery subprotocol. */
+  #recovering = false;
 
   /**
    * Starts connecting at once.
@@ -117,6 +127,16 @@ export class SwitchboardClient extends TypedEmitter {
       0,
     );
     this.#queue = new SendQueue(checkNumber('queueLimit', options.queueLimit ?? DEFAULT_QUEUE_LIMIT, 0));
+    const { recover } = options;
+    if (recover != null && recover !== false) {
+      if (recover !== true && (typeof recover !== 'object' || !checkStorage(recover.storage))) {
+        throw new SwitchboardClientError(
+          ClientErrorCode.InvalidOption,
+          'recover must be true or { storage?, key? } with a storage that has getItem and setItem, e.g. localStorage',
+        );
+      }
+      this.#kept = new KeptPositions(recover === true ? {} : recover, this.url);
+    }
     this.#connect(true);
   }
 
@@ -128,6 +148,15 @@ export class SwitchboardClient extends TypedEmitter {
   /** Messages waiting for a connection. */
   get queued() {
     return this.#queue.length;
+  }
+
+  /**
+   * With `recover`: the last position the client got in each stream (`uid:NAME`, `group:NAME`), the ones it
+   * offers on its next connection; empty without `recover`.
+   * @returns {Record<string, StreamPosition>}
+   */
+  get positions() {
+    return this.#kept?.snapshot() ?? {};
   }
 
   /**
@@ -182,7 +211,8 @@ export class SwitchboardClient extends TypedEmitter {
     /** @type {WebSocketLike} */
     let ws;
     try {
-      ws = new this.#WebSocket(this.url, this.#protocols);
+      const protocols = this.#kept ? this.#kept.protocols(this.#protocols) : this.#protocols;
+      ws = new this.#WebSocket(this.url, protocols);
     } catch (err) {
       // A browser refuses some addresses outright (e.g. ws:// from an https:// page): tell the caller now.
       if (first) throw err;
@@ -208,6 +238,8 @@ export class SwitchboardClient extends TypedEmitter {
   #opened(ws) {
     clearTimeout(this.#connectTimer);
     const reconnected = this.#opens++ > 0;
+    // A gateway that does not know the subprotocol (or a proxy that strips it) sends untagged messages.
+    this.#recovering = this.#kept !== null && ws.protocol === RECOVERY_PROTOCOL;
     this.#state = 'open';
     this.#openedAt = this.#lastMessageAt = Date.now();
     this.#watch();
@@ -227,7 +259,36 @@ export class SwitchboardClient extends TypedEmitter {
       if (this.#pong !== null) ws.send(this.#pong);
       return;
     }
-    this.emit('message', new IncomingMessage(data));
+    if (!this.#recovering) {
+      this.emit('message', new IncomingMessage(data));
+      return;
+    }
+    const kept = /** @type {KeptPositions} */ (this.#kept);
+    const frame = readKeptFrame(data);
+    switch (frame.kind) {
+      case 'data':
+        this.emit('message', new IncomingMessage(frame.data));
+        return;
+      case 'kept': {
+        const { stream, epoch, offset } = frame;
+        this.emit('message', new IncomingMessage(frame.data, { stream, epoch, offset }));
+        // Remembered once the listeners had it: a page closed in between gets it again rather than never.
+        kept.set(stream, epoch, offset);
+        return;
+      }
+      case 'event': {
+        const { t, stream, epoch, offset } = frame;
+        if (epoch === null || offset === null) kept.forget(stream);
+        else kept.set(stream, epoch, offset);
+        if (t === 'recovered' && epoch !== null && offset !== null) this.emit('recovered', { stream, epoch, offset });
+        else if (t === 'lost') this.emit('notRecovered', { stream, epoch, offset });
+        return;
+      }
+      case 'invalid':
+        // Not of the subprotocol (a gateway bug): handed on untouched rather than dropped.
+        this.emit('message', new IncomingMessage(data));
+        return;
+    }
   }
 
   /** Takes the connection for dead when nothing arrived for `heartbeatTimeout` ms; one timer, re-armed lazily. */
@@ -326,6 +387,16 @@ function checkUrl(url) {
     );
   }
   return parsed.href;
+}
+
+/**
+ * @param {unknown} storage
+ * @returns {boolean}
+ */
+function checkStorage(storage) {
+  if (storage == null) return true;
+  const s = /** @type {{ getItem?: unknown, setItem?: unknown }} */ (storage);
+  return typeof s.getItem === 'function' && typeof s.setItem === 'function';
 }
 
 /**

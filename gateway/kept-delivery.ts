@@ -140,15 +140,15 @@ export class KeptDelivery {
     const { last } = progress;
     if (last === null || last.epoch !== position.epoch) {
       // The history was lost and started again (or nothing is known): what came before cannot be recovered.
-      if (last !== null) this.lost(client, stream, { epoch: position.epoch, offset: position.offset - 1 });
-      progress.last = position;
-      this.deliver(client, keptFrame(stream, position, data));
+      const before = { epoch: position.epoch, offset: position.offset - 1 };
+      if (last !== null) this.lost(client, stream, before);
+      progress.last = before;
+      this.handOn(client, stream, progress, position, data);
       return;
     }
     if (position.offset <= last.offset) return; // Replayed already.
     if (position.offset === last.offset + 1) {
-      progress.last = position;
-      this.deliver(client, keptFrame(stream, position, data));
+      this.handOn(client, stream, progress, position, data);
       return;
     }
     // A gap: an earlier message (from another sender) is still on its way. It is in the history already, since
@@ -181,10 +181,19 @@ export class KeptDelivery {
           progress.last = recovery.position;
           this.lost(client, stream, recovery.position);
         } else {
+          let complete = true;
           for (const m of recovery.messages) {
             const position = { epoch: recovery.position.epoch, offset: m.offset };
-            progress.last = position;
-            this.deliver(client, keptFrame(stream, position, m.data));
+            if (!this.handOn(client, stream, progress, position, m.data)) {
+              complete = false;
+              break;
+            }
+          }
+          if (!complete) {
+            // Not reading (--slow-consumer drop): the rest stays in the history, and the next live message of
+            // the stream reads it again from where the client is; reading now would only spin.
+            progress.waiting = null;
+            return;
           }
           if (first) this.deliver(client, eventFrame({ t: 'recovered', stream, ...progress.last! }));
         }
@@ -201,6 +210,23 @@ export class KeptDelivery {
         this.release(client, stream, progress);
       },
     );
+  }
+
+  /**
+   * Hands one kept message to the client; the stream moves on only if it was queued. One that was dropped (a
+   * client that is not reading, with --slow-consumer drop) leaves a gap, which the next message of the stream
+   * fills from the history: the client never holds a position past a message it did not get.
+   */
+  private handOn(
+    client: ClientState,
+    stream: string,
+    progress: StreamProgress,
+    position: Position,
+    data: Payload,
+  ): boolean {
+    if (!this.deliver(client, keptFrame(stream, position, data))) return false;
+    progress.last = position;
+    return true;
   }
 
   /** Hands on the live messages that waited for a read, in order. */

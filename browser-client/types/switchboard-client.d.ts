@@ -14,6 +14,10 @@ export const DEFAULT_QUEUE_LIMIT: 100;
  * Messages sent from an `open` listener go out before the queued ones, so a listener can log in again first.
  * A message handed to a connection that then breaks may be lost: the gateway does not acknowledge messages.
  *
+ * With `recover`, messages the app sent with `keep: true` are not lost across reconnects: the client remembers
+ * the last position it got in each stream and tells the gateway when it connects again, and the gateway replays
+ * what it missed when the app binds the uid or joins the group again; `notRecovered` says when it could not.
+ *
  * @extends {TypedEmitter<ClientEvents>}
  * @example
  * const client = new SwitchboardClient('ws://127.0.0.1:7272');
@@ -34,6 +38,12 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     /** Messages waiting for a connection. */
     get queued(): number;
     /**
+     * With `recover`: the last position the client got in each stream (`uid:NAME`, `group:NAME`), the ones it
+     * offers on its next connection; empty without `recover`.
+     * @returns {Record<string, StreamPosition>}
+     */
+    get positions(): Record<string, StreamPosition>;
+    /**
      * Sends a message: a string as a text frame, an ArrayBuffer, typed array or Blob as a binary frame, anything
      * else as JSON text. While no connection is open the message waits in the queue. Returns false, and emits
      * `error`, when it was dropped instead: the queue is full (`SB_ERR_QUEUE_FULL`) or the client is closed
@@ -53,4 +63,5 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
 import type { ClientEvents } from './client-types.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type { ClientState } from './client-types.js';
+import type { StreamPosition } from './client-types.js';
 import type { ClientOptions } from './client-types.js';

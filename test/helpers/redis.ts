@@ -22,6 +22,11 @@ export class RedisServer {
 
   private constructor(readonly port: number) {}
 
+  /** The redis-server process, for reading its CPU time; undefined while stopped. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** `redis://127.0.0.1:PORT`, as `--history` takes it. */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
