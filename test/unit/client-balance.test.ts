@@ -248,6 +248,36 @@ describe('WorkerRouter balancing', () => {
     assert.equal(w1.load, 4, 'no move left counted');
   });
 
+  it('drops the planned move of a client that gets a route key, or whose worker drains', () => {
+    const { router, client, message, worker, idleOn } = setup(4);
+    const [w1, p1] = worker('w1');
+    const [a, b] = idleOn(w1, 'c', 2);
+    const busy = client('busy');
+    message(busy, '1');
+    const idle = client('idle');
+    message(idle, '1');
+    router.done(w1, idle);
+    p1.take();
+    const [w2, p2] = worker('w2');
+    assert.equal(router.movesPlanned, 2, 'the two oldest');
+    a!.routeKey = 'room';
+    message(a!, 'k');
+    assert.equal(router.movesPlanned, 1, 'a follows its key now');
+    // w1 drains while b is planned to move: the drain takes over, and no event of busy overtakes another.
+    message(busy, '2');
+    p1.take();
+    router.drain(w1);
+    assert.equal(router.movesPlanned, 0);
+    message(b!, 'x');
+    assert.equal(b!.worker, w2, 'b was idle: it left the draining worker at once');
+    message(busy, '3');
+    assert.deepEqual(p2.take(), ['c1:message:x']);
+    router.done(w1, busy);
+    router.done(w1, busy);
+    assert.deepEqual(p2.take(), ['busy:message:3']);
+    assert.equal(router.clientsMoved, 0, 'moves off a draining worker are not counted as spreading');
+  });
+
   it('moves only the share of a worker that comes and goes: its clients, and back', () => {
     const { router, message, worker, idleOn } = setup();
     const [w1] = worker('w1');
