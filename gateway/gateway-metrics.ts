@@ -106,6 +106,26 @@ export function gatewayMetrics(server: GatewayServer): Registry {
       for (const worker of router.activeWorkers()) this.inc({ worker: worker.link.name }, worker.eventsRouted);
     },
   });
+  counter(
+    'switchboard_gateway_clients_moved_total',
+    'Clients moved to another worker to give each worker a fair share (between their events)',
+    () => router.clientsMoved,
+  );
+  gauge(
+    'switchboard_gateway_clients_moving',
+    'Clients planned to move to another worker at their next event with nothing in flight',
+    () => router.movesPlanned,
+  );
+  new Gauge({
+    name: 'switchboard_gateway_worker_clients',
+    help: 'Clients bound to each worker taking events (their next events go there unless a move is planned)',
+    labelNames: ['worker'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const worker of router.activeWorkers()) this.set({ worker: worker.link.name }, worker.clients.size);
+    },
+  });
   collectProcessMetrics(registry, 'gateway');
   return registry;
 }

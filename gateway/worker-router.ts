@@ -1,6 +1,7 @@
 import { Cmd } from '../shared/commands.ts';
 import type { Link } from '../shared/link.ts';
 import type { Logger } from '../shared/logger.ts';
+import { planMoves } from './client-balance.ts';
 import type { ClientState, PendingEvent } from './client-registry.ts';
 import { pickByKey } from './route-hash.ts';
 
@@ -20,8 +21,20 @@ export class RoutedWorker {
   draining = false;
   /** Events sent to this worker, for metrics. */
   eventsRouted = 0;
+  /** Events sent to this worker and not done yet. */
+  inFlight = 0;
+  /** It has finished an event: its onWorkerStart is over and it runs handlers. */
+  proven = false;
+  /** Clients planned to move here, and away from here, by a rebalance (not moved yet). */
+  incoming = 0;
+  outgoing = 0;
 
   constructor(readonly link: WorkerPeer) {}
+
+  /** The clients it will hold once the planned moves are done. */
+  get load(): number {
+    return this.clients.size + this.incoming - this.outgoing;
+  }
 }
 
 /**
@@ -34,12 +47,23 @@ export class RoutedWorker {
  * so per-client order holds across workers, and at most `maxEventsInFlight` events per client are at risk
  * when a worker dies (counted in `lostEvents`).
  *
- * A client is bound to the least-loaded worker on its first event and stays there until that worker goes.
+ * A client is bound to the least-loaded worker on its first event and stays there until that worker goes, or
+ * until a rebalance moves it: when the workers change (one joins, drains or leaves), the gateway plans the
+ * fewest moves that give every worker taking events as many clients as any other, give or take one
+ * (client-balance.ts), and each planned client moves at its next event with nothing in flight. A client
+ * planned to move gets no new event at its old worker meanwhile (else a busy one, whose window never empties,
+ * would never move); its events wait at the gateway until the old worker has done the ones it has, as when
+ * that worker drains. Its session reaches the new worker with the first event there: the old worker sent
+ * every session change before saying its last event was done, on the same ordered link. Planned clients that
+ * are idle (nothing in flight, nothing queued) move at once. A worker that has not yet finished any event (its
+ * onWorkerStart may still run) takes planned clients one at a time: the others stay where they are, served as
+ * before, until it has done an event; then the idle ones move at once and the busy ones at their next event.
+ *
  * A client with a route key (Gateway.setRouteKey) goes instead to the worker its key hashes to among the
- * workers taking events (route-hash.ts), which every gateway picks alike. When workers come or go, a keyed
- * client moves only between events, like a client of a draining worker: its in-flight event finishes where it
- * runs before the next one is sent elsewhere. With no worker connected, events wait in the client's bounded
- * queue.
+ * workers taking events (route-hash.ts), which every gateway picks alike; a rebalance never moves it. When
+ * workers come or go, a keyed client moves only between events, like a client of a draining worker: its
+ * in-flight event finishes where it runs before the next one is sent elsewhere. With no worker connected,
+ * events wait in the client's bounded queue.
  */
 export class WorkerRouter {
   private readonly workers: RoutedWorker[] = [];
@@ -49,6 +73,15 @@ export class WorkerRouter {
   lostEvents = 0;
   /** The worker each route key hashes to among `workers`; forgotten whenever they change. */
   private readonly keyed = new Map<string, RoutedWorker>();
+  /** Clients a rebalance planned to move, and where to; each is bound to the worker it leaves. */
+  private readonly moves = new Map<ClientState, RoutedWorker>();
+  /** Clients moved to another worker by a rebalance. */
+  clientsMoved = 0;
+
+  /** Clients a rebalance planned to move that have not moved yet. */
+  get movesPlanned(): number {
+    return this.moves.size;
+  }
 
   constructor(
     private readonly log: Logger,
@@ -87,6 +120,7 @@ export class WorkerRouter {
     const waiting = [...this.waiting];
     this.waiting.clear();
     for (const client of waiting) this.dispatch(client);
+    this.rebalance(`worker ${link.name} joined`);
     return worker;
   }
 
@@ -94,6 +128,7 @@ export class WorkerRouter {
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
     this.keyed.clear();
+    this.cancelMoves(worker);
     let lost = 0;
     for (const client of worker.clients) {
       client.worker = null;
@@ -109,6 +144,7 @@ export class WorkerRouter {
       });
     }
     for (const client of rebound) this.dispatch(client);
+    if (index >= 0) this.rebalance(`worker ${worker.link.name} left`);
   }
 
   /**
@@ -121,16 +157,85 @@ export class WorkerRouter {
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
     this.keyed.clear();
+    this.cancelMoves(worker);
     for (const client of [...worker.clients]) {
       if (!client.inFlight) this.unbind(client);
     }
     this.log.info(`worker ${worker.link.name} is draining (${worker.clients.size} event(s) in flight)`);
     this.drainedIfIdle(worker);
+    this.rebalance(`worker ${worker.link.name} is draining`);
   }
 
   private unbind(client: ClientState): void {
+    if (this.moves.size > 0) this.cancelMove(client);
     client.worker?.clients.delete(client);
     client.worker = null;
+  }
+
+  /**
+   * Plans the moves that give each worker taking events a fair share of the clients. Called when the workers
+   * change, and only then: see client-balance.ts for why.
+   */
+  private rebalance(why: string): void {
+    const plan = planMoves(this.workers, (c: ClientState) => c.routeKey === null && !c.gone && !this.moves.has(c));
+    if (plan.length === 0) return;
+    for (const { client, from, to } of plan) {
+      this.moves.set(client, to);
+      from.outgoing++;
+      to.incoming++;
+    }
+    for (const w of this.workers) if (w.proven && w.incoming > 0) this.moveIdle(w);
+    const shares = this.workers.map((w) => `${w.link.name} ${w.load}`).join(', ');
+    this.log.info(`${why}: ${plan.length} client(s) move at their next event with nothing in flight (${shares})`, {
+      clientsMoving: plan.length,
+    });
+  }
+
+  /**
+   * Moves at once the clients planned to go to `to` that have nothing in flight and nothing queued: no event
+   * of theirs can be overtaken, and the next one will carry the session the gateway holds.
+   */
+  private moveIdle(to: RoutedWorker): void {
+    for (const [client, target] of this.moves) {
+      if (target !== to || client.eventsInFlight > 0 || client.queue.length > 0) continue;
+      this.unbind(client);
+      client.worker = to;
+      to.clients.add(client);
+      this.clientsMoved++;
+    }
+  }
+
+  /** Forgets the planned moves to or from `worker`. */
+  private cancelMoves(worker: RoutedWorker): void {
+    if (worker.incoming === 0 && worker.outgoing === 0) return;
+    for (const [client, to] of this.moves) if (to === worker || client.worker === worker) this.cancelMove(client);
+  }
+
+  private cancelMove(client: ClientState): void {
+    const to = this.moves.get(client);
+    if (to === undefined) return;
+    this.moves.delete(client);
+    to.incoming--;
+    client.worker!.outgoing--;
+  }
+
+  /**
+   * The worker a client planned to move goes to with its next event, `client.worker` for it to stay there
+   * for now, or null to hold its events until those in flight at its old worker are done.
+   */
+  private moveTarget(client: ClientState, to: RoutedWorker): RoutedWorker | null {
+    const from = client.worker!;
+    // The close event of a client that left is handled where its other events were.
+    if (client.gone) {
+      this.cancelMove(client);
+      return from;
+    }
+    // One client at a time goes to a worker that has not done an event yet; the others are served where they are.
+    if (!to.proven && to.inFlight > 0) return from;
+    if (client.eventsInFlight > 0) return null;
+    this.cancelMove(client);
+    this.clientsMoved++;
+    return to;
   }
 
   private drainedIfIdle(worker: RoutedWorker): void {
@@ -149,6 +254,11 @@ export class WorkerRouter {
   done(worker: RoutedWorker, client: ClientState): void {
     if (client.worker !== worker || client.eventsInFlight === 0) return;
     client.eventsInFlight--;
+    worker.inFlight--;
+    if (!worker.proven) {
+      worker.proven = true;
+      if (worker.incoming > 0) this.moveIdle(worker);
+    }
     if (worker.draining && client.eventsInFlight === 0) {
       this.unbind(client);
       this.drainedIfIdle(worker);
@@ -173,7 +283,14 @@ export class WorkerRouter {
       if (client.eventsInFlight > 0) return false;
       this.unbind(client);
     }
-    const worker = client.routeKey === null ? (client.worker ?? this.leastLoaded()) : this.workerFor(client.routeKey);
+    let worker: RoutedWorker | null | undefined;
+    if (client.routeKey !== null) {
+      if (this.moves.size > 0) this.cancelMove(client);
+      worker = this.workerFor(client.routeKey);
+    } else if (this.moves.size > 0 && this.moves.has(client)) {
+      worker = this.moveTarget(client, this.moves.get(client)!);
+      if (worker === null) return false;
+    } else worker = client.worker ?? this.leastLoaded();
     if (!worker) {
       if (client.eventsInFlight === 0) this.waiting.add(client);
       return false;
@@ -186,6 +303,7 @@ export class WorkerRouter {
     }
     client.queue.shift();
     const ahead = client.eventsInFlight++;
+    worker.inFlight++;
     worker.eventsRouted++;
     this.send(worker, client, event, ahead);
     return true;
@@ -246,9 +364,10 @@ export class WorkerRouter {
     return worker;
   }
 
+  /** By `load`: the clients planned to move to a worker already count there. */
   private leastLoaded(): RoutedWorker | undefined {
     let best: RoutedWorker | undefined;
-    for (const worker of this.workers) if (!best || worker.clients.size < best.clients.size) best = worker;
+    for (const worker of this.workers) if (!best || worker.load < best.load) best = worker;
     return best;
   }
 }
