@@ -35,9 +35,18 @@ export class WorkerMetrics {
     EventTotals
   >;
   private slowHandlers = 0;
+  private handlerTimeouts = 0;
   private internalErrors = 0;
 
-  constructor(inFlight: () => number, gatewaysLinked: () => number) {
+  /**
+   * @param handlers the handlers running now: how many are past the handler timeout, and the oldest one's age
+   *   (ms, 0 when none runs).
+   */
+  constructor(
+    inFlight: () => number,
+    gatewaysLinked: () => number,
+    handlers: { overdue(): number; oldestAgeMs(): number } = { overdue: () => 0, oldestAgeMs: () => 0 },
+  ) {
     const { totals } = this;
     const perEvent = (name: string, help: string, read: (t: EventTotals) => number) =>
       new Counter({
@@ -60,6 +69,31 @@ export class WorkerMetrics {
       collect() {
         this.reset();
         this.inc(metrics.slowHandlers);
+      },
+    });
+    new Counter({
+      name: 'switchboard_worker_handler_timeouts_total',
+      help: "Handlers still running past --handler-timeout: the worker went on with their clients' next events",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(metrics.handlerTimeouts);
+      },
+    });
+    new Gauge({
+      name: 'switchboard_worker_handlers_overdue',
+      help: 'Handlers past --handler-timeout that are still running (given up, not yet ended)',
+      registers: [this.registry],
+      collect() {
+        this.set(handlers.overdue());
+      },
+    });
+    new Gauge({
+      name: 'switchboard_worker_oldest_event_seconds',
+      help: 'How long the oldest running handler has run, timed-out ones included (0 when none runs)',
+      registers: [this.registry],
+      collect() {
+        this.set(handlers.oldestAgeMs() / 1000);
       },
     });
     new Counter({
@@ -102,6 +136,11 @@ export class WorkerMetrics {
 
   slowHandler(): void {
     this.slowHandlers++;
+  }
+
+  /** A handler ran past the handler timeout. */
+  handlerTimeout(): void {
+    this.handlerTimeouts++;
   }
 
   /** Our own code threw while handling a message from a gateway (logged by the link as SB_ERR_INTERNAL). */
