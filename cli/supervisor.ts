@@ -104,8 +104,11 @@ export class Supervisor {
   private readonly readyWorkers = new WeakSet<Worker>();
   /** The slot each process was started for, so one still draining after it was replaced is listed there. */
   private readonly slotOf = new WeakMap<Worker, Slot>();
-  /** Processes asked to stop that have not exited yet. */
-  private readonly retiring = new Set<Worker>();
+  /**
+   * Processes that left their slot and have not exited yet: a worker being replaced (`up` while its successor
+   * starts, then `draining`), or one asked to stop (`draining`).
+   */
+  private readonly leaving = new Map<Worker, 'up' | 'draining'>();
 
   constructor(
     groups: ProcessGroup[],
@@ -191,10 +194,10 @@ export class Supervisor {
    */
   async status(): Promise<ProcessStatus[]> {
     const rows = this.slots.flatMap((slot) => {
-      const draining = [...this.retiring].filter((w) => this.slotOf.get(w) === slot);
+      const leaving = [...this.leaving].filter(([w]) => this.slotOf.get(w) === slot);
       // While it stops, a slot has only its draining process to show.
-      const current = slot.worker || draining.length === 0 ? [this.slotRow(slot)] : [];
-      return [...current, ...draining.map((w) => this.drainingRow(slot, w))];
+      const current = slot.worker || leaving.length === 0 ? [this.slotRow(slot)] : [];
+      return [...current, ...leaving.map(([w, state]) => this.leavingRow(slot, w, state))];
     });
     return Promise.all(rows);
   }
@@ -205,12 +208,12 @@ export class Supervisor {
     return this.readyWorkers.has(worker) ? 'up' : 'starting';
   }
 
-  private async drainingRow(slot: Slot, worker: Worker): Promise<ProcessStatus> {
+  private async leavingRow(slot: Slot, worker: Worker, state: ProcessState): Promise<ProcessStatus> {
     const now = Date.now();
     const stats = await this.askStats(worker);
     return {
       role: slot.role,
-      state: 'draining',
+      state,
       ...(slot.label ? { label: slot.label } : {}),
       index: slot.index,
       pid: worker.process.pid ?? null,
@@ -257,11 +260,14 @@ export class Supervisor {
     try {
       for (const slot of this.slots.filter((s) => s.role === 'business')) {
         const old = slot.worker;
+        // Still serving while its successor starts: listed beside it.
+        if (old) this.leaving.set(old, 'up');
         const fresh = this.spawn(slot, true);
         try {
           await this.whenReady(fresh, READY_TIMEOUT_MS);
         } catch (err) {
           void this.retire(fresh, 0);
+          if (old) this.leaving.delete(old);
           slot.worker = old;
           throw new Error(
             `reload stopped: the new worker did not come up (${(err as Error).message}); the old one keeps running`,
@@ -311,6 +317,7 @@ export class Supervisor {
     this.startedAt.set(worker, startedAt);
     if (probation) this.onProbation.add(worker);
     worker.once('exit', (code, signal) => {
+      this.leaving.delete(worker);
       if (slot.worker !== worker || this.stopping || this.onProbation.has(worker)) return;
       slot.worker = null;
       if (Date.now() - startedAt > HEALTHY_AFTER_MS) slot.backoff.reset();
@@ -329,13 +336,16 @@ export class Supervisor {
   /** Asks a process to stop gracefully (SIGTERM: workers drain first) and waits; SIGKILL after `timeoutMs`. */
   private retire(worker: Worker, timeoutMs: number): Promise<void> {
     for (const slot of this.slots) if (slot.worker === worker) slot.worker = null;
-    if (worker.isDead()) return Promise.resolve();
-    this.retiring.add(worker);
+    if (worker.isDead()) {
+      this.leaving.delete(worker);
+      return Promise.resolve();
+    }
+    this.leaving.set(worker, 'draining');
     return new Promise((resolve) => {
       const kill = setTimeout(() => worker.process.kill('SIGKILL'), timeoutMs);
       worker.once('exit', () => {
         clearTimeout(kill);
-        this.retiring.delete(worker);
+        this.leaving.delete(worker);
         resolve();
       });
       worker.process.kill('SIGTERM');
