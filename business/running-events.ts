@@ -128,6 +128,7 @@ export class RunningEvents {
 
   /** Times out every handler that has run longer than the timeout. */
   look(now: number): void {
+    if (this.timeoutMs === 0) return;
     const gap = now - this.lastLook;
     this.lastLook = now;
     // After a SIGSTOP or a blocked event loop, handlers that were about to end get the first turn.
