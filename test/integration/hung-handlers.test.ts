@@ -13,7 +13,7 @@ const TIMEOUT_MS = 800;
 const WORKER_METRICS = `http://${HOST}:9617/metrics`;
 const cluster = new Cluster({
   host: HOST,
-  gateways: 2,
+  gateways: 3,
   workers: 1,
   secret: 'hung',
   events: `${FIXTURES}hang-app.ts`,
@@ -50,6 +50,9 @@ describe('hung handlers and refused clients', () => {
     // Gateway 1 sends one event of a client at a time and holds at most 5 more: its queue fills behind a hang.
     cluster.layout.gatewayArgs = ['--max-events-in-flight', '1', '--max-pending-events', '5'];
     cluster.startGateway(1);
+    // Gateway 2: a message rate, with room for a flood past its abuse threshold before the pending bound.
+    cluster.layout.gatewayArgs = ['--max-messages-per-second', '50', '--max-pending-events', '2000'];
+    cluster.startGateway(2);
     await cluster.registerKnows();
     cluster.startWorker(0);
     await cluster.workerReady(cluster.workers[0]!);
@@ -120,6 +123,29 @@ describe('hung handlers and refused clients', () => {
     );
     assert.equal(warnings.length, 1, gateway.dump());
     assert.equal(await waitForMetric(url, 'switchboard_gateway_queued_events', (n) => n === 0), 0);
+  });
+
+  it('closes a client far over its message rate once: one warning line, the rest counted', async () => {
+    const gateway = cluster.gateways[2]!;
+    const url = cluster.metricsUrl(2);
+    const client = await connect(2);
+    // 1,000 at once: 900 over a burst of 100, more than 10 s of a 50/s rate.
+    writeAtOnce(
+      client,
+      Array.from({ length: 1000 }, (_, i) => textFrame(`r${i}`)),
+    );
+    assert.equal(await client.closed, 1008);
+    const refused = await waitForMetric(url, 'switchboard_gateway_frames_dropped_total', (n) => n === 1, {
+      labels: { reason: 'refused' },
+    });
+    assert.equal(refused, 1);
+    const closing = metricValue(await scrape(url), 'switchboard_gateway_frames_dropped_total', { reason: 'closing' });
+    assert.ok(closing! > 0, `later frames counted: ${closing}`);
+    await sleep(300);
+    const warnings = gateway.lines.filter(
+      (l: LogLine) => l.code === 'SB_CLOSE_RATE_LIMIT' && String(l.msg).includes(client.clientId),
+    );
+    assert.equal(warnings.length, 1, gateway.dump());
   });
 
   it('drops the queued messages of a client that left: its worker handles only its close event', async () => {
