@@ -6,8 +6,14 @@ import { parseCookies } from './cookies.ts';
 import { ErrorCode } from '../shared/errors.ts';
 import type { ClientRequest, SessionData } from '../shared/commands.ts';
 import { GatewayDirectory, type ClientEvent } from '../gateway-api/gateway-directory.ts';
-import { parseWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './worker-options.ts';
-import { WorkerMetrics } from './worker-metrics.ts';
+import {
+  drainTimeoutMs,
+  parseWorkerOptions,
+  type BusinessWorkerOptions,
+  type ResolvedWorkerOptions,
+} from './worker-options.ts';
+import { WorkerMetrics, type EventKind } from './worker-metrics.ts';
+import { RunningEvents, type RunningEvent } from './running-events.ts';
 
 /** What a client's last handler left, when it changed it: the session (JSON), uid and route key. */
 interface LeftState {
@@ -51,9 +57,14 @@ export class BusinessWorker {
   /** Events handled, and the time their handlers took, since start (for `switchboard status`). */
   eventsHandled = 0;
   handlerMs = 0;
+  /** Handlers that ran past the handler timeout, since start. */
+  handlerTimeouts = 0;
+  /** The running handlers, and the timer that times them out. */
+  private readonly watch: RunningEvents;
   readonly metrics = new WorkerMetrics(
     () => this.inFlight,
     () => (this.directory ? [...this.directory.openLinks()].length : 0),
+    { overdue: () => this.watch.overdueCount, oldestAgeMs: () => this.watch.oldestAgeMs() },
   );
   /** Events wait for onWorkerStart to finish. */
   private started: Promise<void> = Promise.resolve();
@@ -64,6 +75,10 @@ export class BusinessWorker {
 
   constructor(options: BusinessWorkerOptions = {}) {
     this.options = parseWorkerOptions(options);
+    this.watch = new RunningEvents(this.options.handlerTimeoutMs, {
+      timedOut: (running, ageMs) => this.timedOut(running, ageMs),
+      endedLate: (running, ageMs, error) => this.endedLate(running, ageMs, error),
+    });
   }
 
   get info(): WorkerInfo {
@@ -124,9 +139,10 @@ export class BusinessWorker {
    * Leaves without losing anything: tells every gateway to send no new events, waits until each reports that
    * none of ours is in flight (our EventDone for each arrived, so every handler finished and its sends were
    * written first), then stops. Gateways route this worker's clients to the other workers meanwhile, or hold
-   * their events while there is none.
+   * their events while there is none. A handler past the handler timeout counts as done (it was reported then),
+   * so one hung handler holds the drain for about the handler timeout; `timeoutMs` bounds the whole drain.
    */
-  async drain(timeoutMs = 30_000): Promise<void> {
+  async drain(timeoutMs = drainTimeoutMs(this.options.handlerTimeoutMs)): Promise<void> {
     const directory = this.directory;
     if (!directory || this.draining) return;
     const pending = new Set<string>();
@@ -142,7 +158,10 @@ export class BusinessWorker {
     this.options.log.info(`draining: waiting for ${pending.size} gateway(s)`);
     if (pending.size === 0) this.draining!.done();
     const timer = setTimeout(() => {
-      this.options.log.warn(`drain timed out after ${timeoutMs} ms; ${this.inFlight} event(s) still running`);
+      const queued = [...this.lanes.values()].reduce((n, lane) => n + lane.queue.length, 0);
+      this.options.log.warn(
+        `drain timed out after ${timeoutMs} ms; ${this.inFlight} event(s) still running, ${queued} queued`,
+      );
       this.draining?.done();
     }, timeoutMs);
     await done;
@@ -150,6 +169,14 @@ export class BusinessWorker {
     // Handlers for a gateway whose link broke meanwhile may still run: give them the same deadline.
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const running of this.watch.overdueEvents()) {
+      const ageMs = Math.round(performance.now() - running.startedAt);
+      this.options.log.warn(
+        `leaving with ${handlerName(running.event)} for client ${running.clientId} still running after ${ageMs} ms ` +
+          `(timed out, reported then): it is given up`,
+        { client: running.clientId, event: running.event, ageMs, timedOut: true },
+      );
+    }
     await this.stop();
   }
 
@@ -165,11 +192,15 @@ export class BusinessWorker {
       inFlight: this.inFlight,
       eventsHandled: this.eventsHandled,
       handlerMs: this.handlerMs,
+      oldestEventMs: Math.round(this.watch.oldestAgeMs()),
+      overdue: this.watch.overdueCount,
+      handlerTimeouts: this.handlerTimeouts,
       gateways: this.directory ? [...this.directory.openLinks()].length : 0,
     };
   }
 
   async stop(): Promise<void> {
+    this.watch.cancel();
     try {
       await this.handlers.onWorkerStop?.(this.info);
     } catch (error) {
@@ -240,10 +271,12 @@ export class BusinessWorker {
     const scope: EventScope = { ctx, baseline };
     this.inFlight++;
     const startedAt = performance.now();
+    let running: RunningEvent | null = null;
     try {
       // Only the first events of a fresh worker wait for onWorkerStart; later ones skip the await.
       if (!this.ready) await this.started;
-      await runtime.events.run(scope, () => {
+      running = this.watch.start(clientId, event, scope);
+      const result = runtime.events.run(scope, () => {
         switch (msg.cmd) {
           case Cmd.EvConnect:
             return this.connected(clientId, ctx, scope);
@@ -253,6 +286,8 @@ export class BusinessWorker {
             return handlers.onClose?.(clientId, ctx);
         }
       });
+      // Past the handler timeout this resolves without the handler: the client's next event goes ahead.
+      if (isThenable(result)) await this.watch.settled(running, result);
     } catch (error) {
       this.metrics.handlerError(event);
       this.options.log.error(`on${event[0]!.toUpperCase()}${event.slice(1)} threw for client ${clientId}`, {
@@ -261,8 +296,9 @@ export class BusinessWorker {
         error,
       });
     } finally {
+      if (running && !running.timedOut) this.watch.end(running, undefined);
       this.inFlight--;
-      this.observe(event, clientId, performance.now() - startedAt);
+      this.observe(event, clientId, performance.now() - startedAt, running?.timedOut === true);
     }
     if (event !== 'close') {
       const session = this.writeBackSession(scope, link);
@@ -282,11 +318,12 @@ export class BusinessWorker {
     await onWebSocketConnect(clientId, data, ctx);
   }
 
-  private observe(event: Context['event'], clientId: string, ms: number): void {
+  private observe(event: Context['event'], clientId: string, ms: number, timedOut: boolean): void {
     this.eventsHandled++;
     this.handlerMs += ms;
     this.metrics.handled(event, ms / 1000);
-    if (ms > this.options.slowHandlerMs) {
+    // A timed-out handler was logged at its timeout.
+    if (ms > this.options.slowHandlerMs && !timedOut) {
       this.metrics.slowHandler();
       this.options.log.warn(`slow handler: on${event[0]!.toUpperCase()}${event.slice(1)} took ${Math.round(ms)} ms`, {
         client: clientId,
@@ -294,6 +331,45 @@ export class BusinessWorker {
         ms: Math.round(ms),
       });
     }
+  }
+
+  /**
+   * A handler is still running past the handler timeout: said now, while it runs. The worker then writes back
+   * the session as the handler left it so far and reports the event done, so the client's next event goes ahead.
+   */
+  private timedOut(running: RunningEvent, ageMs: number): void {
+    this.handlerTimeouts++;
+    this.metrics.handlerTimeout();
+    const { clientId, event } = running;
+    const { handlerTimeoutMs } = this.options;
+    this.options.log.warn(
+      `handler timeout: ${handlerName(event)} for client ${clientId} still running after ${Math.round(ageMs)} ms ` +
+        `(--handler-timeout ${handlerTimeoutMs}): the client's next event goes ahead, and the Gateway calls this ` +
+        `handler makes from now on throw ${ErrorCode.HandlerTimeout}`,
+      {
+        code: ErrorCode.HandlerTimeout,
+        client: clientId,
+        event,
+        ageMs: Math.round(ageMs),
+        timeoutMs: handlerTimeoutMs,
+      },
+    );
+  }
+
+  /** A handler that had timed out ended after all: what it changed in ctx.session since was not written back. */
+  private endedLate(running: RunningEvent, ageMs: number, error: unknown): void {
+    const { clientId, event } = running;
+    const fields = { client: clientId, event, ageMs: Math.round(ageMs), timedOut: true };
+    const name = handlerName(event);
+    if (error === undefined) {
+      this.options.log.warn(
+        `${name} for client ${clientId} ended ${Math.round(ageMs)} ms after it started, past its timeout`,
+        fields,
+      );
+      return;
+    }
+    this.metrics.handlerError(event);
+    this.options.log.error(`${name} threw for client ${clientId} after its timeout`, { ...fields, error });
   }
 
   /**
@@ -324,4 +400,13 @@ export class BusinessWorker {
     if (snapshot !== baseline) link.send({ cmd: Cmd.SetSession, client: ctx.clientId, session: JSON.parse(snapshot) });
     return snapshot;
   }
+}
+
+/** `onMessage` for `message`, as the handlers are named in the events module. */
+function handlerName(event: EventKind): string {
+  return `on${event[0]!.toUpperCase()}${event.slice(1)}`;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }

@@ -36,6 +36,11 @@ export interface EventScope {
   baseline: string;
   /** A handler closed or destroyed this client: onWebSocketConnect is not called after such an onConnect. */
   closed?: boolean;
+  /**
+   * The handler ran past `--handler-timeout`: the worker went on without it, and the Gateway calls it makes from
+   * now on throw SB_ERR_HANDLER_TIMEOUT, so nothing it does later reaches a gateway.
+   */
+  timedOut?: boolean;
 }
 
 /** JSON text of a session, to tell whether a handler changed it. */

@@ -28,6 +28,15 @@ function scopeFor(clientId: string): EventScope | undefined {
  */
 class WorkerGateway extends GatewayApi {
   protected get directory(): GatewayDirectory {
+    const scope = currentScope();
+    if (scope?.timedOut) {
+      const { event, clientId } = scope.ctx;
+      throw new SwitchboardError(
+        ErrorCode.HandlerTimeout,
+        `the ${event} handler for client ${clientId} ran past --handler-timeout and was given up: its Gateway calls ` +
+          'are refused; make it finish in time, or do long work outside the handler and send from there',
+      );
+    }
     if (!runtime.directory) {
       throw new SwitchboardError(
         ErrorCode.NotInWorker,

@@ -39,7 +39,15 @@ export class WorkerMetrics {
   private handlerTimeouts = 0;
   private internalErrors = 0;
 
-  constructor(inFlight: () => number, gatewaysLinked: () => number) {
+  /**
+   * @param handlers the handlers running now: how many are past the handler timeout, and the oldest one's age
+   *   (ms, 0 when none runs).
+   */
+  constructor(
+    inFlight: () => number,
+    gatewaysLinked: () => number,
+    handlers: { overdue(): number; oldestAgeMs(): number } = { overdue: () => 0, oldestAgeMs: () => 0 },
+  ) {
     const { totals } = this;
     const perEvent = (name: string, help: string, read: (t: EventTotals) => number) =>
       new Counter({
@@ -66,11 +74,27 @@ export class WorkerMetrics {
     });
     new Counter({
       name: 'switchboard_worker_handler_timeouts_total',
-      help: 'Handlers still running past the handler timeout (the next event of their client went ahead)',
+      help: "Handlers still running past --handler-timeout: the worker went on with their clients' next events",
       registers: [this.registry],
       collect() {
         this.reset();
         this.inc(metrics.handlerTimeouts);
+      },
+    });
+    new Gauge({
+      name: 'switchboard_worker_handlers_overdue',
+      help: 'Handlers past --handler-timeout that are still running (given up, not yet ended)',
+      registers: [this.registry],
+      collect() {
+        this.set(handlers.overdue());
+      },
+    });
+    new Gauge({
+      name: 'switchboard_worker_oldest_event_seconds',
+      help: 'How long the oldest running handler has run, timed-out ones included (0 when none runs)',
+      registers: [this.registry],
+      collect() {
+        this.set(handlers.oldestAgeMs() / 1000);
       },
     });
     new Counter({
@@ -115,7 +139,7 @@ export class WorkerMetrics {
     this.slowHandlers++;
   }
 
-  /** A handler ran past the handler timeout (counted once per event, while it may still be running). */
+  /** A handler ran past the handler timeout. */
   handlerTimeout(): void {
     this.handlerTimeouts++;
   }

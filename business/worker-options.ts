@@ -31,6 +31,14 @@ export interface BusinessWorkerOptions extends LinkSettings, GatewayApiOptions {
   name?: string;
   /** A handler running longer than this many ms is logged as slow, with the client id and event. @default 1000 */
   slowHandlerMs?: number;
+  /**
+   * A handler still running after this many ms is timed out: logged with the client id, event and age while it
+   * runs, counted (`switchboard_worker_handler_timeouts_total`), and the client's next event goes ahead. The
+   * handler itself cannot be stopped; the Gateway calls it makes afterwards throw SB_ERR_HANDLER_TIMEOUT. A drain
+   * (reload, SIGTERM) waits for a hung handler this long at most. 0: no timeout.
+   * @default 10000
+   */
+  handlerTimeoutMs?: number;
   /** This worker's index in its group, `worker.id` in onWorkerStart (the CLI sets it per copy). @default 0 */
   id?: number;
   /** The size of the worker's group, `worker.count` in onWorkerStart. @default 1 */
@@ -43,6 +51,7 @@ export interface ResolvedWorkerOptions extends ResolvedGatewayApiOptions, Resolv
   registers: HostPort[];
   name: string;
   slowHandlerMs: number;
+  handlerTimeoutMs: number;
   id: number;
   count: number;
   link: LinkOptions;
@@ -51,6 +60,23 @@ export interface ResolvedWorkerOptions extends ResolvedGatewayApiOptions, Resolv
 
 export const DEFAULT_EVENTS_FILE = 'business/events.ts';
 export const DEFAULT_SLOW_HANDLER_MS = 1000;
+/**
+ * Ten times the slow-handler threshold: room for a handler that waits on a slow database or HTTP call, and short
+ * enough that a reload held up by one hung handler still takes seconds, not half a minute.
+ */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 10_000;
+/** How long a drain may take in all without a handler timeout (`handlerTimeoutMs: 0`). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** What a drain allows beyond the handler timeout: for the events queued behind a hung one, and the last sends. */
+export const DRAIN_MARGIN_MS = 5000;
+
+/**
+ * How long a drain may take in all: the handler timeout and a margin, so one hung handler holds a reload for
+ * about the handler timeout; past it the worker leaves with what is left (counted as lost by the gateways).
+ */
+export function drainTimeoutMs(handlerTimeoutMs: number): number {
+  return handlerTimeoutMs > 0 ? handlerTimeoutMs + DRAIN_MARGIN_MS : DEFAULT_DRAIN_TIMEOUT_MS;
+}
 
 function workerIndex(id: number, count: number): { id: number; count: number } {
   checkInteger('count', count, 1);
@@ -71,6 +97,7 @@ export function parseWorkerOptions(options: BusinessWorkerOptions = {}): Resolve
     ...parseGatewayApiOptions(options),
     ...parseHistoryOptions(options),
     slowHandlerMs: checkInteger('slowHandlerMs', options.slowHandlerMs ?? DEFAULT_SLOW_HANDLER_MS, 0),
+    handlerTimeoutMs: checkInteger('handlerTimeoutMs', options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS, 0),
     ...workerIndex(options.id ?? 0, options.count ?? 1),
     link: linkOptions(options, resolveSecret(options.secret, registers, 'business'), log),
     log,

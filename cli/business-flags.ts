@@ -1,4 +1,8 @@
-import { DEFAULT_SLOW_HANDLER_MS, type BusinessWorkerOptions } from '../business/worker-options.ts';
+import {
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  DEFAULT_SLOW_HANDLER_MS,
+  type BusinessWorkerOptions,
+} from '../business/worker-options.ts';
 import type { Logger } from '../shared/logger.ts';
 import {
   copiesControlFlag,
@@ -26,6 +30,20 @@ export const eventsFlag: Flag<BusinessWorkerOptions> = {
   convert: (file?: string) => findEventsModule(file),
 };
 
+/**
+ * `--handler-timeout` of `business` and of `start` (which hands it on to its workers): past it, a running handler
+ * is logged and counted, and its client's next event goes ahead.
+ */
+export const handlerTimeoutFlag: Flag<BusinessWorkerOptions> = {
+  flags: '--handler-timeout <ms>',
+  description:
+    "a handler still running after this is logged (client, event, age) and counted, and the client's next event " +
+    'goes ahead; its later Gateway calls throw SB_ERR_HANDLER_TIMEOUT; a drain waits this long at most (0 = never)',
+  parse: integer,
+  default: DEFAULT_HANDLER_TIMEOUT_MS,
+  field: 'handlerTimeoutMs',
+};
+
 /** `switchboard business`, in `--help` order, with the BusinessWorkerOptions field each flag sets. */
 export const businessFlags: Flag<BusinessWorkerOptions>[] = [
   eventsFlag,
@@ -49,6 +67,7 @@ export const businessFlags: Flag<BusinessWorkerOptions>[] = [
     default: DEFAULT_SLOW_HANDLER_MS,
     field: 'slowHandlerMs',
   },
+  handlerTimeoutFlag,
   heartbeatFlag,
   ...linkFlags,
   metricsFlag,

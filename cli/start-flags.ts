@@ -7,7 +7,8 @@ import {
   DEFAULT_PING_NOT_RESPONSE_LIMIT,
 } from '../gateway/gateway-options.ts';
 import { DEFAULT_REGISTER_ADDRESS } from '../shared/options.ts';
-import { eventsFlag } from './business-flags.ts';
+import { DRAIN_MARGIN_MS, drainTimeoutMs } from '../business/worker-options.ts';
+import { eventsFlag, handlerTimeoutFlag } from './business-flags.ts';
 import {
   controlFlag,
   gatewayWorkerPlaintextFlag,
@@ -51,6 +52,7 @@ export const startFlags: Flag[] = [
     default: 1,
   },
   { flags: '--workers <n>', description: 'business worker processes', parse: integer, default: 1 },
+  ...handedOnTo('business', [handlerTimeoutFlag]),
   {
     flags: '--register-listen <host:port>',
     description: 'address of the register',
@@ -195,6 +197,10 @@ export function startProcesses(values: FlagValues): ProcessGroup[] {
     role,
     count,
     argsFor: (index) => handOnArgs(startFlags, resolved, role, index),
+    // A worker's drain may take its handler timeout and a margin; onWorkerStop gets the same margin again.
+    ...(role === 'business'
+      ? { exitTimeoutMs: drainTimeoutMs(values.handlerTimeout as number) + DRAIN_MARGIN_MS }
+      : {}),
   });
   return [
     group('register', 1),

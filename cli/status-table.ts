@@ -9,6 +9,13 @@ function duration(seconds: number): string {
   return h ? `${h}h${m}m` : m ? `${m}m${s}s` : `${s}s`;
 }
 
+/** An event's age: `850ms`, `12.4s`, then as an uptime. */
+function age(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  return duration(Math.round(ms / 1000));
+}
+
 const columns: [title: string, cell: (p: ProcessStatus) => unknown][] = [
   [
     'ROLE',
@@ -23,6 +30,8 @@ const columns: [title: string, cell: (p: ProcessStatus) => unknown][] = [
   ['OUT/s', (p) => p.messagesOutPerSec],
   ['MEM', (p) => (p.rss == null ? undefined : `${(p.rss / MB).toFixed(1)} MB`)],
   ['IN FLIGHT', (p) => p.inFlight],
+  // The age of the worker's oldest running event, hung (timed-out) handlers included.
+  ['OLDEST', (p) => (typeof p.oldestEventMs === 'number' && p.oldestEventMs > 0 ? age(p.oldestEventMs) : undefined)],
   [
     'HANDLER ms',
     (p) =>
@@ -30,6 +39,8 @@ const columns: [title: string, cell: (p: ProcessStatus) => unknown][] = [
         ? ((p.handlerMs as number) / p.eventsHandled).toFixed(2)
         : undefined,
   ],
+  ['TIMEOUTS', (p) => p.handlerTimeouts],
+  ['STATE', (p) => p.state],
 ];
 
 /** `switchboard status` as a table: one row per process, `-` where a figure does not apply to the role. */

@@ -27,6 +27,11 @@ export interface ProcessGroup {
   label?: string;
   count: number;
   argsFor(index: number): string[];
+  /**
+   * How long a process of the group may take to stop gracefully before it is killed, when that is longer than
+   * the supervisor's own bound (a worker's drain grows with its handler timeout).
+   */
+  exitTimeoutMs?: number;
 }
 
 /** One supervised process slot and the process currently filling it. */
@@ -37,15 +42,26 @@ interface Slot {
   /** The number of slots of its role. */
   count: number;
   args: string[];
+  /** How long its process may take to stop gracefully (drain) before SIGKILL. */
+  exitTimeoutMs: number;
   worker: Worker | null;
   backoff: Backoff;
   /** Stats of the previous status request, for per-second rates. */
   last: { at: number; stats: ChildStats } | null;
 }
 
+/**
+ * What a process of `switchboard status` is doing: `starting` until it said it is ready, `up`, `draining` (a
+ * replaced or stopping worker finishing its events, listed until it has exited, beside its successor),
+ * `restarting` (it died and the supervisor starts it again after a backoff), `stopped` (during `stop`).
+ */
+export type ProcessState = 'starting' | 'up' | 'draining' | 'restarting' | 'stopped';
+
 /** One row of `switchboard status`. */
 export interface ProcessStatus {
   role: Role;
+  /** Always set by the supervisor. */
+  state?: ProcessState;
   /** The group's label, when it has one. */
   label?: string;
   index: number;
@@ -84,6 +100,15 @@ export class Supervisor {
   private readonly startedAt = new WeakMap<Worker, number>();
   /** New workers of a reload until they are ready: their exit fails the reload instead of being restarted. */
   private readonly onProbation = new WeakSet<Worker>();
+  /** Processes that said they are ready. */
+  private readonly readyWorkers = new WeakSet<Worker>();
+  /** The slot each process was started for, so one still draining after it was replaced is listed there. */
+  private readonly slotOf = new WeakMap<Worker, Slot>();
+  /**
+   * Processes that left their slot and have not exited yet: a worker being replaced (`up` while its successor
+   * starts, then `draining`), or one asked to stop (`draining`).
+   */
+  private readonly leaving = new Map<Worker, 'up' | 'draining'>();
 
   constructor(
     groups: ProcessGroup[],
@@ -104,6 +129,7 @@ export class Supervisor {
           index,
           count: group.count,
           args: group.argsFor(index),
+          exitTimeoutMs: Math.max(EXIT_TIMEOUT_MS, group.exitTimeoutMs ?? 0),
           worker: null,
           backoff: new Backoff(500, 10_000),
           last: null,
@@ -162,33 +188,65 @@ export class Supervisor {
     }
   }
 
-  /** Every process with its role's figures; rates are per second since the previous status request. */
+  /**
+   * Every process with its role's figures; rates are per second since the previous status request. A worker
+   * that drains is listed, as `draining`, after the slot's current process until it has exited.
+   */
   async status(): Promise<ProcessStatus[]> {
-    return Promise.all(
-      this.slots.map(async (slot) => {
-        const now = Date.now();
-        const worker = slot.worker;
-        const stats = worker ? await this.askStats(worker) : null;
-        const startedAt = (worker && this.startedAt.get(worker)) ?? now;
-        const row: ProcessStatus = {
-          role: slot.role,
-          ...(slot.label ? { label: slot.label } : {}),
-          index: slot.index,
-          pid: worker?.process.pid ?? null,
-          uptime: Math.round((now - startedAt) / 1000),
-          rss: stats?.rss ?? null,
-          ...stats,
-        };
-        if (stats && stats.messagesIn !== undefined) {
-          const prev = slot.last ?? { at: startedAt, stats: { rss: 0, messagesIn: 0, messagesOut: 0 } };
-          const seconds = Math.max(0.001, (now - prev.at) / 1000);
-          row.messagesInPerSec = Math.round((stats.messagesIn - (prev.stats.messagesIn ?? 0)) / seconds);
-          row.messagesOutPerSec = Math.round((stats.messagesOut! - (prev.stats.messagesOut ?? 0)) / seconds);
-        }
-        if (stats) slot.last = { at: now, stats };
-        return row;
-      }),
-    );
+    const rows = this.slots.flatMap((slot) => {
+      const leaving = [...this.leaving].filter(([w]) => this.slotOf.get(w) === slot);
+      // While it stops, a slot has only its draining process to show.
+      const current = slot.worker || leaving.length === 0 ? [this.slotRow(slot)] : [];
+      return [...current, ...leaving.map(([w, state]) => this.leavingRow(slot, w, state))];
+    });
+    return Promise.all(rows);
+  }
+
+  private stateOf(slot: Slot): ProcessState {
+    const { worker } = slot;
+    if (!worker) return this.stopping ? 'stopped' : 'restarting';
+    return this.readyWorkers.has(worker) ? 'up' : 'starting';
+  }
+
+  private async leavingRow(slot: Slot, worker: Worker, state: ProcessState): Promise<ProcessStatus> {
+    const now = Date.now();
+    const stats = await this.askStats(worker);
+    return {
+      role: slot.role,
+      state,
+      ...(slot.label ? { label: slot.label } : {}),
+      index: slot.index,
+      pid: worker.process.pid ?? null,
+      uptime: Math.round((now - (this.startedAt.get(worker) ?? now)) / 1000),
+      rss: stats?.rss ?? null,
+      ...stats,
+    };
+  }
+
+  private async slotRow(slot: Slot): Promise<ProcessStatus> {
+    const now = Date.now();
+    const worker = slot.worker;
+    const state = this.stateOf(slot);
+    const stats = worker ? await this.askStats(worker) : null;
+    const startedAt = (worker && this.startedAt.get(worker)) ?? now;
+    const row: ProcessStatus = {
+      role: slot.role,
+      state,
+      ...(slot.label ? { label: slot.label } : {}),
+      index: slot.index,
+      pid: worker?.process.pid ?? null,
+      uptime: Math.round((now - startedAt) / 1000),
+      rss: stats?.rss ?? null,
+      ...stats,
+    };
+    if (stats && stats.messagesIn !== undefined) {
+      const prev = slot.last ?? { at: startedAt, stats: { rss: 0, messagesIn: 0, messagesOut: 0 } };
+      const seconds = Math.max(0.001, (now - prev.at) / 1000);
+      row.messagesInPerSec = Math.round((stats.messagesIn - (prev.stats.messagesIn ?? 0)) / seconds);
+      row.messagesOutPerSec = Math.round((stats.messagesOut! - (prev.stats.messagesOut ?? 0)) / seconds);
+    }
+    if (stats) slot.last = { at: now, stats };
+    return row;
   }
 
   /**
@@ -202,18 +260,21 @@ export class Supervisor {
     try {
       for (const slot of this.slots.filter((s) => s.role === 'business')) {
         const old = slot.worker;
+        // Still serving while its successor starts: listed beside it.
+        if (old) this.leaving.set(old, 'up');
         const fresh = this.spawn(slot, true);
         try {
           await this.whenReady(fresh, READY_TIMEOUT_MS);
         } catch (err) {
           void this.retire(fresh, 0);
+          if (old) this.leaving.delete(old);
           slot.worker = old;
           throw new Error(
             `reload stopped: the new worker did not come up (${(err as Error).message}); the old one keeps running`,
           );
         }
         this.onProbation.delete(fresh);
-        if (old) await this.retire(old, EXIT_TIMEOUT_MS);
+        if (old) await this.retire(old, slot.exitTimeoutMs);
         replaced++;
         this.log.info(`reload: business worker ${slot.index} replaced (pid ${fresh.process.pid})`);
       }
@@ -229,7 +290,7 @@ export class Supervisor {
     this.stopping = true;
     for (const role of STOP_ORDER) {
       await Promise.all(
-        this.slots.filter((s) => s.role === role && s.worker).map((s) => this.retire(s.worker!, EXIT_TIMEOUT_MS)),
+        this.slots.filter((s) => s.role === role && s.worker).map((s) => this.retire(s.worker!, s.exitTimeoutMs)),
       );
     }
     this.control?.close();
@@ -245,10 +306,18 @@ export class Supervisor {
     const worker = cluster.fork(env);
     slot.worker = worker;
     slot.last = null;
+    this.slotOf.set(worker, slot);
+    const onReady = (msg: unknown) => {
+      if (!isIpcMessage(msg) || msg.sb !== 'ready') return;
+      this.readyWorkers.add(worker);
+      worker.off('message', onReady);
+    };
+    worker.on('message', onReady);
     const startedAt = Date.now();
     this.startedAt.set(worker, startedAt);
     if (probation) this.onProbation.add(worker);
     worker.once('exit', (code, signal) => {
+      this.leaving.delete(worker);
       if (slot.worker !== worker || this.stopping || this.onProbation.has(worker)) return;
       slot.worker = null;
       if (Date.now() - startedAt > HEALTHY_AFTER_MS) slot.backoff.reset();
@@ -267,11 +336,16 @@ export class Supervisor {
   /** Asks a process to stop gracefully (SIGTERM: workers drain first) and waits; SIGKILL after `timeoutMs`. */
   private retire(worker: Worker, timeoutMs: number): Promise<void> {
     for (const slot of this.slots) if (slot.worker === worker) slot.worker = null;
-    if (worker.isDead()) return Promise.resolve();
+    if (worker.isDead()) {
+      this.leaving.delete(worker);
+      return Promise.resolve();
+    }
+    this.leaving.set(worker, 'draining');
     return new Promise((resolve) => {
       const kill = setTimeout(() => worker.process.kill('SIGKILL'), timeoutMs);
       worker.once('exit', () => {
         clearTimeout(kill);
+        this.leaving.delete(worker);
         resolve();
       });
       worker.process.kill('SIGTERM');

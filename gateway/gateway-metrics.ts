@@ -3,6 +3,15 @@ import { collectProcessMetrics } from '../shared/process-metrics.ts';
 import { scrapedMetrics } from '../shared/scraped-metrics.ts';
 import type { GatewayServer } from './gateway-server.ts';
 
+/**
+ * Why a client message was dropped without reaching a worker: `refused`, the one that made the gateway close the
+ * client (`--max-pending-events`, `--max-messages-per-second`); `closing`, one that arrived while the client was
+ * being closed (by the gateway or a worker); `left`, one still waiting at the gateway when its client left or
+ * was refused (only the client's close event goes on to a worker).
+ */
+export type DropReason = 'refused' | 'closing' | 'left';
+const DROP_REASONS: readonly DropReason[] = ['refused', 'closing', 'left'];
+
 /** Running totals the gateway keeps on its hot paths: plain numbers, read by metrics and status. */
 export class GatewayCounters {
   messagesIn = 0;
@@ -22,6 +31,8 @@ export class GatewayCounters {
   badMessages = 0;
   /** Times a client went over --max-messages-per-second and was not read until back within it. */
   clientsThrottled = 0;
+  /** Client messages dropped without reaching a worker, by reason. */
+  readonly framesDropped: Record<DropReason, number> = { refused: 0, closing: 0, left: 0 };
 }
 
 /** The gateway's Prometheus metrics, read from its counters and state when scraped. */
@@ -84,6 +95,18 @@ export function gatewayMetrics(server: GatewayServer): Registry {
     'Times a client went over --max-messages-per-second and was not read until it was back within it',
     () => counters.clientsThrottled,
   );
+  new Counter({
+    name: 'switchboard_gateway_frames_dropped_total',
+    help:
+      'Client messages dropped without reaching a worker: refused (the one that got its client closed), closing ' +
+      '(arrived while the client was being closed), left (waiting at the gateway when the client left)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const reason of DROP_REASONS) this.inc({ reason }, counters.framesDropped[reason]);
+    },
+  });
   new Gauge({
     name: 'switchboard_gateway_protocol_info',
     help: 'What clients of this gateway speak (websocket, text, frame or a codec): always 1, the protocol as a label',

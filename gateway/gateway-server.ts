@@ -433,6 +433,11 @@ export class GatewayServer {
     counters.messagesIn++;
     counters.bytesIn += bytes;
     if (client.gone) return false;
+    // Closing (refused, or closed by a worker): the rest of what it sent is dropped and counted, not logged again.
+    if (client.conn.readyState !== OPEN) {
+      counters.framesDropped.closing++;
+      return false;
+    }
     const { maxMessagesPerSecond } = this.options;
     // The bucket is made on the first message: idle clients need none.
     if (maxMessagesPerSecond > 0) client.rate ??= new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
@@ -458,6 +463,8 @@ export class GatewayServer {
       });
       unthrottle(client); // the close handshake needs the client's socket read
       client.conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
+      this.counters.framesDropped.refused++;
+      dropQueuedMessages(client, this.counters);
       return false;
     }
     if (!client.throttle) {
@@ -476,6 +483,8 @@ export class GatewayServer {
       });
       unthrottle(client); // the close handshake needs the client's socket read
       client.conn.close(CloseCode.TryAgainLater, 'too many pending messages');
+      this.counters.framesDropped.refused++;
+      dropQueuedMessages(client, this.counters);
     }
   }
 
@@ -485,6 +494,7 @@ export class GatewayServer {
     unthrottle(client);
     this.registry.remove(client);
     this.closing.set(client.id, client);
+    dropQueuedMessages(client, this.counters);
     this.router.enqueue(client, { kind: 'close' });
   }
 
@@ -568,6 +578,18 @@ function readAgain(client: ClientState): void {
   const wait = client.rate!.wait();
   if (wait > 0) client.throttle = setTimeout(readAgain, wait, client);
   else client.conn.resume();
+}
+
+/**
+ * A client that left, or is being closed for a refusal: its messages still waiting for a worker are dropped
+ * (counted as `left`), so no worker handles them long after it has gone. Its connect and close events stay.
+ */
+function dropQueuedMessages(client: ClientState, counters: GatewayCounters): void {
+  const { queue } = client;
+  let kept = 0;
+  for (const event of queue) if (event.kind !== 'message') queue[kept++] = event;
+  counters.framesDropped.left += queue.length - kept;
+  queue.length = kept;
 }
 
 function unthrottle(client: ClientState): void {

@@ -81,6 +81,12 @@ export const ErrorCode = {
    * not affected.
    */
   HistoryUnavailable: 'SB_ERR_HISTORY_UNAVAILABLE',
+  /**
+   * A handler ran longer than `--handler-timeout`: logged (warn) with the client, the event and its age while it
+   * is still running, and counted in `switchboard_worker_handler_timeouts_total`; the client's next event goes
+   * ahead. Thrown by every Gateway call that handler makes afterwards, so nothing it does late reaches a gateway.
+   */
+  HandlerTimeout: 'SB_ERR_HANDLER_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
