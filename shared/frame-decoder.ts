@@ -4,8 +4,9 @@ import { COMPACT_MARKER, decodeCompact } from './frame-compact.ts';
 
 /**
  * Splits a byte stream into frames (4-byte big-endian length + msgpack body, or a compact body: see
- * frame-compact.ts) and hands each decoded body to `onFrame`. Only whole frames are decoded; a declared length above `maxFrameSize` is refused before any of
- * its body is buffered, so a peer can never make us hold more than one maximal frame.
+ * frame-compact.ts) and hands each decoded body to `onFrame`. Only whole frames are decoded; a declared length
+ * above `maxFrameSize` is refused before any of its body is buffered, so a peer can never make us hold more
+ * than one maximal frame.
  *
  * After the first error `write` throws that error and the decoder ignores everything that follows: the
  * caller closes the connection.
@@ -84,7 +85,11 @@ export class FrameDecoder {
       try {
         message = decodeCompact(bytes, start, end);
       } catch (err) {
-        this.fail(err as SwitchboardError);
+        this.fail(
+          err instanceof SwitchboardError
+            ? err
+            : new SwitchboardError(ErrorCode.BadFrame, 'compact frame does not decode', { cause: err }),
+        );
       }
       return this.onFrame(message, true);
     }
