@@ -11,6 +11,7 @@ export const SCENARIOS = [
   'routing',
   'idle',
   'directory',
+  'codec',
   'storm',
   'cluster',
   'kept',
@@ -57,6 +58,8 @@ export interface BenchOptions {
   idleSettleMs: number;
   /** Directory: uids fed to one subscriber's directory, per size (spread over several gateways). */
   directorySizes: number[];
+  /** Codec: encode/decode calls per command and round (no sockets). */
+  codecCalls: number;
   /** Storm: logged-in clients on the gateway that is killed and restarted. */
   stormClients: number;
   /** Cluster: the simulated big cluster. */
@@ -99,6 +102,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     idleSteps: [10_000, 25_000, 50_000, 75_000, 100_000],
     idleSettleMs: 3000,
     directorySizes: [100_000, 1_000_000, 10_000_000],
+    codecCalls: 100_000,
     stormClients: 19_000,
     cluster: { registers: 2, gateways: 16, workers: 8, clientsPerGateway: 3, quietMs: 5000 },
     serverHost: {
@@ -135,6 +139,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     idleSteps: [2000, 5000],
     idleSettleMs: 1000,
     directorySizes: [100_000, 1_000_000],
+    codecCalls: 20_000,
     stormClients: 5000,
     cluster: { registers: 2, gateways: 16, workers: 8, clientsPerGateway: 2, quietMs: 2000 },
     serverHost: {
@@ -172,6 +177,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'outDir' | 'profileDir'>> = {
     idleSteps: [100],
     idleSettleMs: 100,
     directorySizes: [1000, 20_000],
+    codecCalls: 1000,
     stormClients: 100,
     cluster: { registers: 2, gateways: 3, workers: 2, clientsPerGateway: 2, quietMs: 500 },
     serverHost: {
@@ -202,6 +208,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --repeats N            runs per scenario and server, round-robin; the least CPU per message is kept
   --idle-steps a,b,...   idle connection counts to reach
   --directory-sizes a,b  directory: uid counts (default 100000,1000000,10000000)
+  --codec-calls N        codec: encode/decode calls per command and round (default 100000)
   --storm-clients N      storm: clients on the gateway that is killed and restarted (default 19000)
   --cluster R,G,W        cluster: registers, gateways, workers (default 2,16,8)
   --out DIR              where the JSON goes (default bench/results; --no-json writes none)
@@ -280,6 +287,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
         break;
       case '--directory-sizes':
         options.directorySizes = list(value).map((v) => count(flag, v));
+        break;
+      case '--codec-calls':
+        options.codecCalls = count(flag, value);
         break;
       case '--storm-clients':
         options.stormClients = count(flag, value);

@@ -3,8 +3,7 @@ import type { BenchOptions } from './bench-options.ts';
 import { loadAverage, openFileLimit } from './proc-stats.ts';
 import { formatReport, ratios, targetChecks, type TargetCheck } from './report.ts';
 import type { IdleResult, Row } from './rows.ts';
-import { measureLoad } from './measure.ts';
-import { connectAll, withPool, type ScenarioContext } from './scenario-context.ts';
+import { warmUp, type ScenarioContext } from './scenario-context.ts';
 import { echoScenario } from './scenarios/echo.ts';
 import { fanoutScenario } from './scenarios/fanout.ts';
 import { idleScenario } from './scenarios/idle.ts';
@@ -13,6 +12,7 @@ import { routingScenario } from './scenarios/routing.ts';
 import { touidScenario } from './scenarios/touid.ts';
 import { pipelinedScenario } from './scenarios/pipelined.ts';
 import { directoryScenario, type DirectoryResult } from './scenarios/directory.ts';
+import { codecScenario, type CodecResult } from './scenarios/codec.ts';
 import { stormScenario, type StormResult } from './scenarios/storm.ts';
 import { clusterScenario, type ClusterResult } from './scenarios/cluster.ts';
 import { keptScenario } from './scenarios/kept.ts';
@@ -40,6 +40,7 @@ export interface BenchReport {
   idle: IdleResult[];
   /** Scale scenarios, each printed as its own lines after the table. */
   directory: DirectoryResult[];
+  codec: CodecResult[];
   storm: StormResult | null;
   cluster: ClusterResult | null;
   targets: TargetCheck[];
@@ -47,7 +48,7 @@ export interface BenchReport {
 }
 
 /** Scenarios that start their own processes (or none), not the side-by-side servers. */
-const OWN_SETUP = new Set(['idle', 'routing', 'directory', 'storm', 'cluster', 'kept']);
+const OWN_SETUP = new Set(['idle', 'routing', 'directory', 'codec', 'storm', 'cluster', 'kept']);
 
 /**
  * Runs the chosen scenarios against every chosen server in one go, so Switchboard is always measured beside
@@ -59,6 +60,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const rows: Row[] = [];
   let idle: IdleResult[] = [];
   let directory: DirectoryResult[] = [];
+  let codec: CodecResult[] = [];
   let storm: StormResult | null = null;
   let cluster: ClusterResult | null = null;
   const targets: Target[] = [];
@@ -117,6 +119,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       log('directory (no sockets: the subscriber side of the membership feed)');
       directory = directoryScenario(options.directorySizes, log);
     }
+    if (has('codec')) {
+      log('codec (no sockets: the internal wire of the hot commands, msgpack map against the compact layout)');
+      codec = codecScenario(options.codecCalls, log);
+    }
     if (has('storm')) {
       log(`login storm: ${options.stormClients} clients`);
       storm = await stormScenario(ctx);
@@ -155,33 +161,21 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     ratios: ratios(rows),
     idle,
     directory,
+    codec,
     storm,
     cluster,
     targets: checks,
     text:
       formatReport(rows, idle, checks) +
-      [...directory.map((d) => d.line), ...(storm ? [storm.line] : []), ...(cluster?.lines ?? [])]
+      [
+        ...directory.map((d) => d.line),
+        ...codec.map((c) => c.line),
+        ...(storm ? [storm.line] : []),
+        ...(cluster?.lines ?? []),
+      ]
         .map((line) => `${line}\n`)
         .join(''),
   };
-}
-
-/** Echo on each server, not counted: a freshly started process runs slower until its hot code is compiled. */
-async function warmUp(ctx: ScenarioContext): Promise<void> {
-  const clients = ctx.options.echoClients[0] ?? 100;
-  const timing = { warmupMs: ctx.options.serverWarmupMs, durationMs: 0, settleMs: ctx.options.settleMs };
-  await withPool(ctx.options.generators, async (pool) => {
-    for (const target of ctx.targets) {
-      try {
-        await connectAll(ctx, pool, target, clients);
-        await measureLoad(pool, target, { kind: 'echo', ratePerSec: null }, timing);
-      } catch (err) {
-        // The scenarios will say what is wrong with this server; warming up is only a courtesy.
-        ctx.log(`  warming up ${target.label} failed: ${(err as Error).message}`);
-      }
-      await pool.reset();
-    }
-  });
 }
 
 async function stopTargets(targets: Target[]): Promise<void> {

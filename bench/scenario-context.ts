@@ -1,5 +1,6 @@
 import type { BenchOptions } from './bench-options.ts';
 import { LoadPool } from './load-pool.ts';
+import { measureLoad } from './measure.ts';
 import type { Row } from './rows.ts';
 import type { Target } from './targets.ts';
 
@@ -108,4 +109,25 @@ function failedRow(describe: Pick<Row, 'scenario' | 'title' | 'unit'>, target: T
     cpu,
     notes: [`failed: ${err.message.split('\n')[0]}`],
   };
+}
+
+/**
+ * Echo on each server (`targets`, by default every side-by-side one), not counted: a freshly started process
+ * runs slower until its hot code is compiled.
+ */
+export async function warmUp(ctx: ScenarioContext, targets: readonly Target[] = ctx.targets): Promise<void> {
+  const clients = ctx.options.echoClients[0] ?? 100;
+  const timing = { warmupMs: ctx.options.serverWarmupMs, durationMs: 0, settleMs: ctx.options.settleMs };
+  await withPool(ctx.options.generators, async (pool) => {
+    for (const target of targets) {
+      try {
+        await connectAll(ctx, pool, target, clients);
+        await measureLoad(pool, target, { kind: 'echo', ratePerSec: null }, timing);
+      } catch (err) {
+        // The scenarios will say what is wrong with this server; warming up is only a courtesy.
+        ctx.log(`  warming up ${target.label} failed: ${(err as Error).message}`);
+      }
+      await pool.reset();
+    }
+  });
 }

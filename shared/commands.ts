@@ -118,8 +118,10 @@ type KindType = {
 
 const schema = {
   [Cmd.Hello]: { nonce: 'bytes', role: 'name' },
-  [Cmd.Auth]: { role: 'name', name: 'text', nonce: 'bytes', proof: 'bytes' },
-  [Cmd.AuthOk]: { proof: 'bytes' },
+  // `compact`: the version of the compact layout (frame-compact.ts) the sender reads; absent from older peers,
+  // which are then sent msgpack maps only.
+  [Cmd.Auth]: { role: 'name', name: 'text', nonce: 'bytes', proof: 'bytes', compact: 'int?' },
+  [Cmd.AuthOk]: { proof: 'bytes', compact: 'int?' },
   [Cmd.Error]: { code: 'name', message: 'text' },
   [Cmd.Ping]: {},
   [Cmd.Pong]: {},
@@ -198,7 +200,8 @@ export function cmdName(cmd: number): string {
   return names[cmd] ?? `unknown(${cmd})`;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A map as msgpack decodes it: an object that is neither an array nor bytes. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 

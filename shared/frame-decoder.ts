@@ -1,10 +1,12 @@
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_BYTES, packr } from './codec.ts';
 import { ErrorCode, SwitchboardError } from './errors.ts';
+import { COMPACT_MARKER, decodeCompact } from './frame-compact.ts';
 
 /**
- * Splits a byte stream into frames (4-byte big-endian length + msgpack body) and hands each decoded body to
- * `onFrame`. Only whole frames are decoded; a declared length above `maxFrameSize` is refused before any of
- * its body is buffered, so a peer can never make us hold more than one maximal frame.
+ * Splits a byte stream into frames (4-byte big-endian length + msgpack body, or a compact body: see
+ * frame-compact.ts) and hands each decoded body to `onFrame`. Only whole frames are decoded; a declared length
+ * above `maxFrameSize` is refused before any of its body is buffered, so a peer can never make us hold more
+ * than one maximal frame.
  *
  * After the first error `write` throws that error and the decoder ignores everything that follows: the
  * caller closes the connection.
@@ -19,7 +21,8 @@ export class FrameDecoder {
   private readonly range = { start: 0, end: 0 };
 
   constructor(
-    private readonly onFrame: (value: unknown) => void,
+    /** `checked`: the value is a message already checked against the command table (a compact frame). */
+    private readonly onFrame: (value: unknown, checked: boolean) => void,
     /** May be raised later (e.g. once a peer is authenticated). */
     public maxFrameSize = DEFAULT_MAX_FRAME_SIZE,
   ) {}
@@ -77,6 +80,19 @@ export class FrameDecoder {
     const { range } = this;
     range.start = start;
     range.end = end;
+    if (end > start && bytes[start] === COMPACT_MARKER) {
+      let message: unknown;
+      try {
+        message = decodeCompact(bytes, start, end);
+      } catch (err) {
+        this.fail(
+          err instanceof SwitchboardError
+            ? err
+            : new SwitchboardError(ErrorCode.BadFrame, 'compact frame does not decode', { cause: err }),
+        );
+      }
+      return this.onFrame(message, true);
+    }
     let value: unknown;
     try {
       // msgpackr succeeds only when the value ends exactly at `end`.
@@ -84,7 +100,7 @@ export class FrameDecoder {
     } catch (cause) {
       this.fail(new SwitchboardError(ErrorCode.BadFrame, 'frame body is not valid msgpack', { cause }));
     }
-    this.onFrame(value);
+    this.onFrame(value, false);
   }
 
   private fail(err: SwitchboardError): never {

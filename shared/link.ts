@@ -3,6 +3,7 @@ import { Cmd, cmdName, parseMessage, type Message } from './commands.ts';
 import { ErrorCode, peerErrorCode, SwitchboardError } from './errors.ts';
 import { FrameDecoder } from './frame-decoder.ts';
 import { encodeFrame } from './frame-encoder.ts';
+import { COMPACT_VERSION, encodeCompact } from './frame-compact.ts';
 import { DEFAULT_MAX_LINK_BACKLOG, FrameWriter, type WritableSocket } from './frame-writer.ts';
 import { clientProof, DEFAULT_HANDSHAKE_TIMEOUT, newNonce, proofMatches, serverProof } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -97,6 +98,11 @@ export class Link {
    * queues it here (a gateway's coalesced membership updates).
    */
   beforeSend: (() => void) | null = null;
+  /**
+   * The peer reads the compact layout (frame-compact.ts): it said so in the handshake. Peers of an older
+   * version do not, and are sent msgpack maps only.
+   */
+  compact = false;
 
   private readonly writer: FrameWriter;
   private readonly decoder: FrameDecoder;
@@ -128,7 +134,7 @@ export class Link {
       socket.destroy();
     });
     // Until the peer proved the secret only small handshake frames are accepted.
-    this.decoder = new FrameDecoder((value) => this.receive(value), HANDSHAKE_MAX_FRAME_SIZE);
+    this.decoder = new FrameDecoder((value, checked) => this.receive(value, checked), HANDSHAKE_MAX_FRAME_SIZE);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -153,7 +159,7 @@ export class Link {
   send(message: Message): void {
     if (this.closed) return;
     this.beforeSend?.();
-    this.writer.sendFrame(encodeFrame(message));
+    this.writer.sendFrame((this.compact && encodeCompact(message)) || encodeFrame(message));
   }
 
   /** Sends a message encoded once with encodeFrame, for the same message to many links. */
@@ -204,11 +210,12 @@ export class Link {
   }
 
   /** One decoded frame. Never throws: the decoder goes on with the next frame of the same chunk. */
-  private receive(value: unknown): void {
+  private receive(value: unknown, checked: boolean): void {
     if (this.closed) return;
     let message: Message;
     try {
-      message = parseMessage(value);
+      // A compact frame's decoder checked its fields as it read them.
+      message = checked ? (value as Message) : parseMessage(value);
     } catch (err) {
       return this.fail(err as SwitchboardError);
     }
@@ -321,7 +328,11 @@ export class Link {
       }
       link.role = message.role;
       link.name = message.name.slice(0, 200);
-      link.send({ cmd: Cmd.AuthOk, proof: serverProof(options.secret, message.nonce, serverNonce) });
+      // Compact frames both ways when the peer reads them too (it says which version it reads).
+      const compact = message.compact === COMPACT_VERSION;
+      const proof = serverProof(options.secret, message.nonce, serverNonce);
+      link.send(compact ? { cmd: Cmd.AuthOk, proof, compact: COMPACT_VERSION } : { cmd: Cmd.AuthOk, proof });
+      link.compact = compact;
       link.open();
       admitted?.passed();
       onOpen(link);
@@ -393,6 +404,7 @@ export class Link {
             name,
             nonce: clientNonce,
             proof: clientProof(options.secret, serverNonce, clientNonce, role),
+            compact: COMPACT_VERSION,
           });
           return;
         }
@@ -403,6 +415,7 @@ export class Link {
               `${target} does not know our secret: start every process with the same --secret`,
             );
           }
+          link.compact = message.compact === COMPACT_VERSION;
           link.open();
           link.onClose = () => {};
           settle();

@@ -1,7 +1,7 @@
 import { evenShares } from '../load-pool.ts';
 import { makeRow, measureLoad } from '../measure.ts';
 import type { Row } from '../rows.ts';
-import { connectAll, eachTarget, type ScenarioContext } from '../scenario-context.ts';
+import { connectAll, eachTarget, warmUp, type ScenarioContext } from '../scenario-context.ts';
 import { startTarget, type Target } from '../targets.ts';
 
 const WINDOW = 10;
@@ -28,6 +28,8 @@ export async function pipelinedScenario(ctx: ScenarioContext): Promise<Row[]> {
     );
   }
   try {
+    // Warmed up like the side-by-side servers, or its first run would measure compilation.
+    await warmUp(ctx, extra);
     const targets = [...ctx.targets.filter((t) => t.kind === 'ws' || t.kind === 'switchboard'), ...extra];
     const rows: Row[] = [];
     const echo = {

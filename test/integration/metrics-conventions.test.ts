@@ -10,7 +10,7 @@ import { killAll, RoleProcess } from '../helpers/processes.ts';
 import { promtoolCheckExpressions, promtoolCheckMetrics } from '../helpers/promtool.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
-const HOST = '127.0.0.117';
+const HOST = '127.0.0.119';
 const SECRET = 'metrics-secret';
 const TOKEN = 'metrics-token';
 const API = `http://${HOST}:8117`;

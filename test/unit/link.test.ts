@@ -5,7 +5,9 @@ import { describe, it } from 'node:test';
 import { Cmd, cmdName, type Message } from '../../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../../shared/errors.ts';
 import { encodeFrame } from '../../shared/frame-encoder.ts';
-import { newNonce } from '../../shared/handshake.ts';
+import { COMPACT_MARKER, COMPACT_VERSION } from '../../shared/frame-compact.ts';
+import { FrameDecoder } from '../../shared/frame-decoder.ts';
+import { clientProof, newNonce, serverProof } from '../../shared/handshake.ts';
 import { Link, type LinkOptions, type PeerRole } from '../../shared/link.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { MemorySocket } from '../helpers/memory-socket.ts';
@@ -222,5 +224,90 @@ describe('link error boundary', () => {
     assert.equal((await serverClosed)?.code, ErrorCode.BadFrame);
     assert.equal(pair.received.length, 0);
     assert.equal(pair.internal.length, 0);
+  });
+});
+
+describe('compact frames', () => {
+  const isCompact = (chunk: Buffer) => chunk[4] === COMPACT_MARKER;
+
+  it('are sent both ways between two links of this version', async () => {
+    const pair = await openPair();
+    assert.ok(pair.client.compact && pair.server.compact);
+    pair.client.send({ cmd: Cmd.EventDone, client: 'c1' });
+    await until(() => pair.received.length === 1);
+    assert.deepEqual(pair.received, [{ cmd: Cmd.EventDone, client: 'c1' }]);
+    assert.ok(isCompact((pair.client.socket as MemorySocket).written.at(-1)!), 'the frame went out compact');
+    pair.client.close();
+  });
+
+  it('are never sent to a server of an older version, whose AuthOk does not offer them', async () => {
+    const [clientEnd, fakeServer] = MemorySocket.pair();
+    const serverNonce = newNonce();
+    const decoder = new FrameDecoder((value) => {
+      const auth = value as { cmd: number; nonce: Uint8Array; compact?: number };
+      if (auth.cmd !== Cmd.Auth) return; // what the link sends once open
+      assert.equal(auth.compact, COMPACT_VERSION, 'this version offers the compact layout');
+      writeRaw(fakeServer, { cmd: Cmd.AuthOk, proof: serverProof('s3cret', auth.nonce, serverNonce) });
+    });
+    fakeServer.on('data', (chunk: Buffer) => decoder.write(chunk));
+    writeRaw(fakeServer, { cmd: Cmd.Hello, nonce: serverNonce, role: 'gateway' });
+    const client = await Link.handshake(clientEnd, 'gateway old', options('s3cret'), 'worker', 'w1', () => {});
+    assert.equal(client.compact, false);
+    const before = clientEnd.written.length;
+    client.send({ cmd: Cmd.EventDone, client: 'c1' });
+    client.send({ cmd: Cmd.SendToClients, clients: ['c1'], data: 'x' });
+    client.flush();
+    assert.ok(clientEnd.written.length > before);
+    for (const chunk of clientEnd.written.slice(before)) assert.ok(!isCompact(chunk), 'msgpack only');
+    client.close();
+  });
+
+  it('are never sent to a client of an older version, whose Auth does not offer them', async () => {
+    const [fakeClient, serverEnd] = MemorySocket.pair();
+    let server!: Link;
+    const opened = new Promise<void>((resolve) =>
+      Link.accept(serverEnd, options('s3cret'), 'gateway', ['worker'], (link) => {
+        server = link;
+        resolve();
+      }),
+    );
+    const clientNonce = newNonce();
+    let authOk: { compact?: number } | null = null;
+    const decoder = new FrameDecoder((value) => {
+      const msg = value as { cmd: number; nonce?: Uint8Array; compact?: number };
+      if (msg.cmd === Cmd.Hello) {
+        const proof = clientProof('s3cret', msg.nonce!, clientNonce, 'worker');
+        writeRaw(fakeClient, { cmd: Cmd.Auth, role: 'worker', name: 'old', nonce: clientNonce, proof });
+      } else if (msg.cmd === Cmd.AuthOk) {
+        authOk = msg;
+      }
+    });
+    fakeClient.on('data', (chunk: Buffer) => decoder.write(chunk));
+    await opened;
+    await until(() => authOk !== null);
+    assert.equal(authOk!.compact, undefined, 'not offered to a peer that did not ask');
+    assert.equal(server.compact, false);
+    const before = serverEnd.written.length;
+    server.send({ cmd: Cmd.EvMessage, client: 'c1', uid: null, session: {}, data: 'hi', ip: '1.2.3.4', port: 5 });
+    server.flush();
+    for (const chunk of serverEnd.written.slice(before)) assert.ok(!isCompact(chunk), 'msgpack only');
+    server.close();
+  });
+
+  it('closes only the link that sent a malformed compact frame, with SB_ERR_BAD_FRAME', async () => {
+    const bad = await openPair();
+    const good = await openPair();
+    const serverClosed = closedWith(bad.server);
+    const clientClosed = closedWith(bad.client);
+    // EventDone whose name runs past the end of the body.
+    bad.client.socket.write(Buffer.from([0, 0, 0, 5, COMPACT_MARKER, Cmd.EventDone, 0, 9, 0x61]));
+    assert.equal((await serverClosed)?.code, ErrorCode.BadFrame);
+    assert.equal((await clientClosed)?.code, ErrorCode.BadFrame, 'the peer is told why');
+    assert.equal(bad.received.length, 0);
+    assert.equal(bad.internal.length, 0);
+    good.client.send({ cmd: Cmd.EventDone, client: 'still here' });
+    await until(() => good.received.length === 1);
+    assert.ok(good.server.isOpen && good.client.isOpen);
+    good.client.close();
   });
 });
