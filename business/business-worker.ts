@@ -39,7 +39,16 @@ interface ClientLane {
   running: boolean;
   left: LeftState | null;
   readonly gateway: string;
+  /** When its last event ended (performance.now()), for forgetting lanes of clients that went elsewhere. */
+  idleSince: number;
 }
+
+/**
+ * An idle lane's `left` matters only for events the gateway sent before our EventDone reached it, which are
+ * on the wire for milliseconds. Lanes idle this long belong to clients that moved to another worker (their
+ * close event goes there) and are forgotten, so a long-lived gateway link does not collect them.
+ */
+const IDLE_LANE_MS = 60_000;
 
 /**
  * A business worker: links to every gateway, runs the app's handlers for the events gateways send, and
@@ -72,6 +81,7 @@ export class BusinessWorker {
   private draining: { pending: Set<string>; done: () => void } | null = null;
   /** Clients with an event running here, or whose last handler's changes the gateway may not have yet. */
   private readonly lanes = new Map<string, ClientLane>();
+  private lastLaneSweep = performance.now();
 
   constructor(options: BusinessWorkerOptions = {}) {
     this.options = parseWorkerOptions(options);
@@ -214,9 +224,11 @@ export class BusinessWorker {
 
   /** An event from a gateway: run now, or after the client's running one. */
   private accept(msg: ClientEvent, link: Link, gateway: string): void {
+    const now = performance.now();
+    if (now - this.lastLaneSweep > IDLE_LANE_MS / 2) this.forgetIdleLanes(now);
     let lane = this.lanes.get(msg.client);
     if (lane === undefined) {
-      lane = { queue: [], running: false, left: null, gateway };
+      lane = { queue: [], running: false, left: null, gateway, idleSince: now };
       this.lanes.set(msg.client, lane);
     }
     if (lane.running) lane.queue.push({ msg, link, gateway });
@@ -234,7 +246,15 @@ export class BusinessWorker {
       ({ msg, link, gateway } = next);
     }
     lane.running = false;
+    lane.idleSince = performance.now();
     if (lane.left === null || msg.cmd === Cmd.EvClose) this.lanes.delete(clientId);
+  }
+
+  private forgetIdleLanes(now: number): void {
+    this.lastLaneSweep = now;
+    for (const [clientId, lane] of this.lanes) {
+      if (!lane.running && now - lane.idleSince > IDLE_LANE_MS) this.lanes.delete(clientId);
+    }
   }
 
   /** A gateway is gone with its clients: what their handlers left is of no more use. */
