@@ -41,6 +41,41 @@ interface Slot {
   backoff: Backoff;
   /** Stats of the previous status request, for per-second rates. */
   last: { at: number; stats: ChildStats } | null;
+  /** Times its process died and was started again. */
+  restarts: number;
+  /** Its process died, and the one started in its place is not up yet. */
+  crashed: boolean;
+}
+
+/** What a supervised process is doing, as the dashboard shows it. */
+export type ProcessState = 'starting' | 'up' | 'restarting' | 'draining' | 'stopped';
+
+/** One process as `sample()` sees it: its state, and its raw figures (totals, not rates). */
+export interface ProcessSample {
+  role: Role;
+  label?: string;
+  index: number;
+  pid: number | null;
+  state: ProcessState;
+  /** When its current process started (ms since the epoch), null while none runs. */
+  startedAt: number | null;
+  restarts: number;
+  /** What it answered a stats request with; null when it did not (down, or too busy within a second). */
+  stats: ChildStats | null;
+  /** The metrics asked for that it has, each summed over its labels. */
+  metrics: Record<string, number>;
+}
+
+/** Something that happened to a supervised process: started, up, exited, draining. */
+export interface ProcessChange {
+  at: number;
+  role: Role;
+  label?: string;
+  index: number;
+  pid: number | null;
+  what: 'started' | 'up' | 'exited' | 'draining';
+  /** For `exited`: the signal or exit code, and what happens next. */
+  detail?: string;
 }
 
 /** One row of `switchboard status`. */
@@ -84,6 +119,11 @@ export class Supervisor {
   private readonly startedAt = new WeakMap<Worker, number>();
   /** New workers of a reload until they are ready: their exit fails the reload instead of being restarted. */
   private readonly onProbation = new WeakSet<Worker>();
+  /** Processes that said they are ready. */
+  private readonly upWorkers = new WeakSet<Worker>();
+  /** Processes asked to stop (draining) that have not exited yet, with the slot they filled. */
+  private readonly retiring = new Map<Worker, Slot>();
+  private readonly watchers = new Set<(change: ProcessChange) => void>();
 
   constructor(
     groups: ProcessGroup[],
@@ -107,6 +147,8 @@ export class Supervisor {
           worker: null,
           backoff: new Backoff(500, 10_000),
           last: null,
+          restarts: 0,
+          crashed: false,
         });
       }
     }
@@ -191,6 +233,60 @@ export class Supervisor {
     );
   }
 
+  /** Calls `listener` on every change of a process (the dashboard); returns what stops it. */
+  watch(listener: (change: ProcessChange) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /**
+   * Every process with its state and raw figures, plus the metrics named in `metrics` that it has (asked over
+   * IPC, so no `--metrics-listen` is needed); draining processes are listed too. Unlike `status()` it keeps
+   * no rates, so it does not change what `switchboard status` reports.
+   */
+  async sample(metrics: readonly string[] = []): Promise<ProcessSample[]> {
+    const one = async (slot: Slot, worker: Worker | null, state: ProcessState): Promise<ProcessSample> => {
+      const [stats, values] = worker
+        ? await Promise.all([this.askStats(worker), metrics.length ? this.askMetrics(worker, metrics) : {}])
+        : [null, {}];
+      return {
+        role: slot.role,
+        ...(slot.label ? { label: slot.label } : {}),
+        index: slot.index,
+        pid: worker?.process.pid ?? null,
+        state,
+        startedAt: (worker && this.startedAt.get(worker)) ?? null,
+        restarts: slot.restarts,
+        stats,
+        metrics: values ?? {},
+      };
+    };
+    return Promise.all([
+      ...this.slots.map((slot) => one(slot, slot.worker, this.stateOf(slot))),
+      ...[...this.retiring].map(([worker, slot]) => one(slot, worker, 'draining')),
+    ]);
+  }
+
+  private stateOf(slot: Slot): ProcessState {
+    if (slot.worker && this.upWorkers.has(slot.worker)) return 'up';
+    if (slot.crashed) return 'restarting';
+    return slot.worker ? 'starting' : 'stopped';
+  }
+
+  private changed(slot: Slot, worker: Worker | null, what: ProcessChange['what'], detail?: string): void {
+    if (this.watchers.size === 0) return;
+    const change: ProcessChange = {
+      at: Date.now(),
+      role: slot.role,
+      ...(slot.label ? { label: slot.label } : {}),
+      index: slot.index,
+      pid: worker?.process.pid ?? null,
+      what,
+      ...(detail ? { detail } : {}),
+    };
+    for (const watcher of this.watchers) watcher(change);
+  }
+
   /**
    * Replaces the business workers one at a time with freshly started ones (so edited code is loaded): the new
    * one must be linked to every gateway before the old one drains (finishes its events, then exits).
@@ -248,11 +344,23 @@ export class Supervisor {
     const startedAt = Date.now();
     this.startedAt.set(worker, startedAt);
     if (probation) this.onProbation.add(worker);
+    const onReady = (msg: unknown) => {
+      if (!isIpcMessage(msg) || msg.sb !== 'ready') return;
+      worker.off('message', onReady);
+      this.upWorkers.add(worker);
+      if (slot.worker === worker) slot.crashed = false;
+      this.changed(slot, worker, 'up');
+    };
+    worker.on('message', onReady);
+    this.changed(slot, worker, 'started');
     worker.once('exit', (code, signal) => {
       if (slot.worker !== worker || this.stopping || this.onProbation.has(worker)) return;
       slot.worker = null;
+      slot.restarts++;
+      slot.crashed = true;
       if (Date.now() - startedAt > HEALTHY_AFTER_MS) slot.backoff.reset();
       const delay = slot.backoff.next();
+      this.changed(slot, null, 'exited', `${signal ?? `code ${code}`}; restarting in ${delay} ms`);
       this.log.error(`${slot.role} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`, {
         child: slot.role,
         index: slot.index,
@@ -266,12 +374,21 @@ export class Supervisor {
 
   /** Asks a process to stop gracefully (SIGTERM: workers drain first) and waits; SIGKILL after `timeoutMs`. */
   private retire(worker: Worker, timeoutMs: number): Promise<void> {
-    for (const slot of this.slots) if (slot.worker === worker) slot.worker = null;
-    if (worker.isDead()) return Promise.resolve();
+    for (const slot of this.slots) {
+      if (slot.worker !== worker) continue;
+      slot.worker = null;
+      this.retiring.set(worker, slot);
+      this.changed(slot, worker, 'draining');
+    }
+    if (worker.isDead()) {
+      this.retiring.delete(worker);
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const kill = setTimeout(() => worker.process.kill('SIGKILL'), timeoutMs);
       worker.once('exit', () => {
         clearTimeout(kill);
+        this.retiring.delete(worker);
         resolve();
       });
       worker.process.kill('SIGTERM');
@@ -297,6 +414,28 @@ export class Supervisor {
       };
       worker.on('message', onMessage);
       worker.once('exit', onExit);
+    });
+  }
+
+  /** The named metrics of a child's registry, each summed over its labels; {} when it does not answer. */
+  private askMetrics(worker: Worker, names: readonly string[]): Promise<Record<string, number>> {
+    const id = this.nextStatsId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish({}), 1000);
+      const onMessage = (msg: unknown) => {
+        if (isIpcMessage(msg) && msg.sb === 'metrics-reply' && msg.id === id) finish(msg.values);
+      };
+      const finish = (values: Record<string, number>) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        resolve(values);
+      };
+      worker.on('message', onMessage);
+      try {
+        worker.send({ sb: 'metrics', id, names: [...names] } satisfies IpcMessage);
+      } catch {
+        finish({});
+      }
     });
   }
 
