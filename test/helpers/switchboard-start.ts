@@ -12,6 +12,8 @@ export class SwitchboardStart {
   readonly process: RoleProcess;
   /** Its own control socket, so it runs beside any other `start` (another test's, or a developer's). */
   private readonly controlDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+  /** The control socket, for `switchboard status|reload|stop` (or `controlRequest`). */
+  readonly controlPath = join(this.controlDir, 'control.sock');
 
   /**
    * @param dashboard where `start` serves its dashboard (`HOST:0` for any free port: see `dashboardUrl()`); none
@@ -34,7 +36,7 @@ export class SwitchboardStart {
       '--inner-port',
       '2900',
       '--control',
-      join(this.controlDir, 'control.sock'),
+      this.controlPath,
     ]);
   }
 
