@@ -31,7 +31,13 @@ export function roundMaximum(/** @type {number} */ value) {
 export function shortNumber(/** @type {number} */ value) {
   if (value >= 1e6) return `${+(value / 1e6).toFixed(1)}M`;
   if (value >= 1e3) return `${+(value / 1e3).toFixed(1)}k`;
-  return String(Math.round(value));
+  return String(+value.toFixed(1));
+}
+
+/** How long ago, for the time axis: "-10 min", "-45 s". */
+function ago(/** @type {number} */ ms) {
+  if (ms < 1) return 'now';
+  return ms >= 120_000 ? `-${+(ms / 60_000).toFixed(1)} min` : `-${Math.round(ms / 1000)} s`;
 }
 
 /**
@@ -56,13 +62,12 @@ export function drawLineChart(svg, series, { now, windowMs }) {
     svg.append(svgElement('line', { class: 'grid', x1: LEFT, x2: width - 4, y1: at, y2: at }));
     svg.append(svgElement('text', { x: LEFT - 5, y: at + 3, 'text-anchor': 'end' }, shortNumber(max * fraction)));
   }
-  const minutes = Math.round(windowMs / 60_000);
-  for (const [label, at, anchor] of /** @type {[string, number, string][]} */ ([
-    [`-${minutes} min`, now - windowMs, 'start'],
-    [`-${minutes / 2} min`, now - windowMs / 2, 'middle'],
-    ['now', now, 'end'],
+  for (const [back, anchor] of /** @type {[number, string][]} */ ([
+    [windowMs, 'start'],
+    [windowMs / 2, 'middle'],
+    [0, 'end'],
   ])) {
-    svg.append(svgElement('text', { x: x(at), y: HEIGHT - 3, 'text-anchor': anchor }, label));
+    svg.append(svgElement('text', { x: x(now - back), y: HEIGHT - 3, 'text-anchor': anchor }, ago(back)));
   }
   series.forEach((line, i) => {
     const visible = line.filter(([at]) => at >= now - windowMs);

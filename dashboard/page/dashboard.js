@@ -128,7 +128,9 @@ function renderChanges(/** @type {ProcessChange[]} */ list) {
 
 function renderCharts() {
   const now = view?.at ?? Date.now();
-  const range = { now, windowMs: historySize * intervalMs };
+  // The charts span the time since the first point kept (at least a minute): ten minutes once that long.
+  const span = points[0] ? now - points[0].at : 0;
+  const range = { now, windowMs: Math.min(historySize * intervalMs, Math.max(60_000, span)) };
   /** @param {(p: ClusterPoint) => number} pick @returns {[number, number][]} */
   const line = (pick) => points.map((p) => [p.at, pick(p)]);
   drawLineChart(charts.connections, [line((p) => p.connections)], range);
