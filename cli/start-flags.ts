@@ -131,8 +131,8 @@ export const startFlags: Flag[] = [
   {
     flags: '--dashboard <host:port>',
     description:
-      'serve the live dashboard (processes, connections, rates, faults) here; off loopback only with --dashboard-token',
-    defaultHelp: DEFAULT_DASHBOARD_LISTEN,
+      `serve the live dashboard (processes, connections, rates, faults) here (default: ${DEFAULT_DASHBOARD_LISTEN}); ` +
+      'off loopback only with --dashboard-token',
   },
   { flags: '--no-dashboard', description: 'do not serve the dashboard' },
   {

@@ -431,11 +431,11 @@ export class Supervisor {
         resolve(values);
       };
       worker.on('message', onMessage);
-      try {
-        worker.send({ sb: 'metrics', id, names: [...names] } satisfies IpcMessage);
-      } catch {
-        finish({});
-      }
+      if (!worker.isConnected()) return finish({});
+      // With a callback, a channel that closes meanwhile (the child is exiting) is reported here, not thrown.
+      worker.send({ sb: 'metrics', id, names: [...names] } satisfies IpcMessage, (err) => {
+        if (err) finish({});
+      });
     });
   }
 
@@ -452,11 +452,10 @@ export class Supervisor {
         resolve(stats);
       };
       worker.on('message', onMessage);
-      try {
-        worker.send({ sb: 'stats', id } satisfies IpcMessage);
-      } catch {
-        finish(null);
-      }
+      if (!worker.isConnected()) return finish(null);
+      worker.send({ sb: 'stats', id } satisfies IpcMessage, (err) => {
+        if (err) finish(null);
+      });
     });
   }
 }
