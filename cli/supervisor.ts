@@ -123,6 +123,8 @@ export class Supervisor {
   private readonly upWorkers = new WeakSet<Worker>();
   /** Processes asked to stop (draining) that have not exited yet, with the slot they filled. */
   private readonly retiring = new Map<Worker, Slot>();
+  /** The slot each process was started for. */
+  private readonly slotOf = new WeakMap<Worker, Slot>();
   private readonly watchers = new Set<(change: ProcessChange) => void>();
 
   constructor(
@@ -340,6 +342,7 @@ export class Supervisor {
         : this.env;
     const worker = cluster.fork(env);
     slot.worker = worker;
+    this.slotOf.set(worker, slot);
     slot.last = null;
     const startedAt = Date.now();
     this.startedAt.set(worker, startedAt);
@@ -374,16 +377,14 @@ export class Supervisor {
 
   /** Asks a process to stop gracefully (SIGTERM: workers drain first) and waits; SIGKILL after `timeoutMs`. */
   private retire(worker: Worker, timeoutMs: number): Promise<void> {
-    for (const slot of this.slots) {
-      if (slot.worker !== worker) continue;
-      slot.worker = null;
+    for (const slot of this.slots) if (slot.worker === worker) slot.worker = null;
+    // During a reload its slot already holds the new process: the old one is listed apart while it drains.
+    const slot = this.slotOf.get(worker);
+    if (slot && !worker.isDead()) {
       this.retiring.set(worker, slot);
       this.changed(slot, worker, 'draining');
     }
-    if (worker.isDead()) {
-      this.retiring.delete(worker);
-      return Promise.resolve();
-    }
+    if (worker.isDead()) return Promise.resolve();
     return new Promise((resolve) => {
       const kill = setTimeout(() => worker.process.kill('SIGKILL'), timeoutMs);
       worker.once('exit', () => {

@@ -1,6 +1,7 @@
 // The dashboard of `switchboard start` in headless Chromium: it renders every process as up, its figures and
 // charts follow a load the test applies (connections and messages per second go up, and down again when it
-// stops), and a business worker killed with SIGKILL shows as restarting, then up again with a new pid.
+// stops), a business worker killed with SIGKILL shows as restarting, then up again with a new pid, and a reload
+// shows the workers it replaces draining.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -112,6 +113,18 @@ describe('the dashboard in a browser', () => {
     assert.equal(await figure('[data-counter="restarts"]'), 1);
     // The other worker went on all along.
     assert.equal(await row('business#1', 'up').locator('td[data-column="restarts"]').textContent(), '0');
+  });
+
+  it('lists the workers a reload replaces as draining, and their successors up', async () => {
+    const before = await page.locator('#processes tr[data-process="business#1"]').getAttribute('data-pid');
+    const reloaded = controlRequest(switchboard.controlPath, { cmd: 'reload' });
+    await page.locator('#changes li[data-what="draining"]', { hasText: `business#1 (pid ${before})` }).waitFor(WAIT);
+    const answer = await reloaded;
+    assert.ok(answer.ok && answer.replaced === 2, JSON.stringify(answer));
+    await row('business#1', 'up').waitFor(WAIT);
+    assert.notEqual(await row('business#1', 'up').getAttribute('data-pid'), before);
+    await page.locator('#processes tr[data-state="draining"]').waitFor({ state: 'detached', ...WAIT });
+    assert.equal(await page.locator('#processes tbody tr').count(), 4);
   });
 
   it('follows the load going away: connections and messages per second fall to 0', async () => {
