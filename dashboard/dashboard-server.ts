@@ -20,6 +20,8 @@ export const SAMPLE_INTERVAL_MS = 1000;
 export const HISTORY_SAMPLES = 600;
 /** Pages watching at once; more get a 503 (each costs one open response and one JSON encoding a second). */
 const MAX_WATCHERS = 64;
+/** What a page may leave unread of its stream before it is cut off. */
+const MAX_UNREAD_BYTES = 1 << 20;
 /** After a process change, the view is sampled again this soon, so a restart shows at once. */
 const CHANGE_RESAMPLE_MS = 50;
 
@@ -151,7 +153,11 @@ export class DashboardServer {
   private broadcast(event: string, data: unknown): void {
     if (this.watchers.size === 0) return;
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of this.watchers) res.write(frame);
+    for (const res of this.watchers) {
+      // A page that stopped reading is cut off (its EventSource reconnects) rather than buffered for without end.
+      if (res.writableLength > MAX_UNREAD_BYTES) res.destroy();
+      else res.write(frame);
+    }
   }
 
   private hello(): DashboardHello {
