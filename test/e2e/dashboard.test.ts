@@ -12,7 +12,7 @@ import { ChatLoad } from '../helpers/chat-load.ts';
 import { killAll } from '../helpers/processes.ts';
 import { SwitchboardStart } from '../helpers/switchboard-start.ts';
 
-const HOST = '127.0.0.171';
+const HOST = '127.0.0.214';
 const CLIENTS = 10;
 const PER_SECOND = 20;
 const WAIT = { timeout: 30_000 };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { killAll, RoleProcess } from '../helpers/processes.ts';
 
-const HOST = '127.0.0.172';
+const HOST = '127.0.0.213';
 const TOKEN = 'dashboard-test-token';
 const controlDir = mkdtempSync(join(tmpdir(), 'sb-dashboard-'));
 
