@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import type { Registry } from 'prom-client';
 import { BusinessWorker } from '../business/business-worker.ts';
 import { gatewayMetrics } from '../gateway/gateway-metrics.ts';
 import { GatewayServer } from '../gateway/gateway-server.ts';
 import { apiMetrics } from '../http-api/api-metrics.ts';
 import { HttpApiServer } from '../http-api/http-api-server.ts';
 import { RegisterServer } from '../register/register-server.ts';
+import { parseDashboardOptions } from '../dashboard/dashboard-options.ts';
+import { startDashboard } from '../dashboard/dashboard-server.ts';
 import { parseHostPort } from '../shared/address.ts';
 import { SwitchboardError } from '../shared/errors.ts';
 import { createLogger, type Logger, type LogLevel } from '../shared/logger.ts';
@@ -35,6 +38,14 @@ interface Running {
   ready?: Promise<void>;
   /** SIGHUP: read TLS certificates again. */
   reloadTls?(): void;
+  /** The role's Prometheus registry, for the supervisor's dashboard (made on first use). */
+  metrics?: () => Registry;
+}
+
+/** `make()` on the first call, the same value after. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
 }
 
 const logger = (role: string, level: LogLevel) => createLogger({ role, pid: process.pid }, level);
@@ -46,7 +57,7 @@ const logger = (role: string, level: LogLevel) => createLogger({ role, pid: proc
 async function runRole(role: string, log: Logger, start: () => Promise<Running>): Promise<void> {
   try {
     const running = await start();
-    const supervisor = reportToSupervisor(() => running.stats());
+    const supervisor = reportToSupervisor(() => running.stats(), running.metrics);
     void (running.ready ?? Promise.resolve()).then(
       () => supervisor.ready(),
       (err: Error) => log.warn(`${role} not fully ready: ${err.message}`),
@@ -118,9 +129,13 @@ command(
   const supervisor = new Supervisor(startProcesses(opts), { secret: opts.secret, apiToken: opts.apiToken }, log);
   let started: boolean;
   try {
+    // The dashboard listens first: an address given that is taken fails the start before any process runs.
+    const dashboard = parseDashboardOptions(opts);
+    if (dashboard) await startDashboard(supervisor, dashboard, log);
     started = await supervisor.start(opts.control);
   } catch (err) {
-    process.stderr.write(`switchboard start: ${(err as Error).message}\n`);
+    const code = err instanceof SwitchboardError ? ` [${err.code}]` : '';
+    process.stderr.write(`switchboard start: ${(err as Error).message}${code}\n`);
     process.exit(1);
   }
   if (!started) return;
@@ -178,8 +193,9 @@ command(
     const server = new RegisterServer(registerOptions(opts, log));
     await server.start();
     // A register needs nobody: ready once it listens.
-    if (opts.metricsListen) serveMetrics(registerMetrics(server), parseHostPort(opts.metricsListen), log, new Health());
-    return { stop: () => server.stop(), stats: () => ({ gateways: server.gatewayAddresses.length }) };
+    const metrics = once(() => registerMetrics(server));
+    if (opts.metricsListen) serveMetrics(metrics(), parseHostPort(opts.metricsListen), log, new Health());
+    return { stop: () => server.stop(), stats: () => ({ gateways: server.gatewayAddresses.length }), metrics };
   });
 });
 
@@ -193,11 +209,15 @@ command(
   return runRole('gateway', log, async () => {
     const server = new GatewayServer(gatewayOptions(opts, log));
     await server.start();
-    if (opts.metricsListen) {
-      serveMetrics(gatewayMetrics(server), parseHostPort(opts.metricsListen), log, server.health);
-    }
+    const metrics = once(() => gatewayMetrics(server));
+    if (opts.metricsListen) serveMetrics(metrics(), parseHostPort(opts.metricsListen), log, server.health);
     // SIGTERM drains when --drain-time is set (gateway-drain.ts), else stops at once.
-    return { stop: () => server.shutdown(), stats: () => server.stats(), reloadTls: () => server.reloadTls() };
+    return {
+      stop: () => server.shutdown(),
+      stats: () => server.stats(),
+      reloadTls: () => server.reloadTls(),
+      metrics,
+    };
   });
 });
 
@@ -221,7 +241,12 @@ command(
       serveMetrics(worker.metrics.registry, parseHostPort(opts.metricsListen), log, health);
     }
     // Stopping drains: no client event is lost and every send leaves before the process does.
-    return { stop: () => worker.drain(), stats: () => worker.stats(), ready: worker.linked(30_000) };
+    return {
+      stop: () => worker.drain(),
+      stats: () => worker.stats(),
+      ready: worker.linked(30_000),
+      metrics: () => worker.metrics.registry,
+    };
   });
 });
 

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DASHBOARD_TOKEN_ENV, DEFAULT_DASHBOARD_LISTEN } from '../dashboard/dashboard-options.ts';
 import {
   DEFAULT_GATEWAY_LISTEN,
   DEFAULT_INNER_PORT,
@@ -128,6 +129,18 @@ export const startFlags: Flag[] = [
       gateway: (address: string, index) => ['--metrics-listen', shiftPort(address, index)],
       business: (address: string, index) => ['--metrics-listen', shiftPort(address, 100 + index)],
     },
+  },
+  {
+    flags: '--dashboard <host:port>',
+    description:
+      `serve the live dashboard (processes, connections, rates, faults) here (default: ${DEFAULT_DASHBOARD_LISTEN}); ` +
+      'off loopback only with --dashboard-token',
+  },
+  { flags: '--no-dashboard', description: 'do not serve the dashboard' },
+  {
+    flags: '--dashboard-token <token>',
+    description: 'token the dashboard asks for (open /?token=T once); required off loopback',
+    env: DASHBOARD_TOKEN_ENV,
   },
   controlFlag,
   {

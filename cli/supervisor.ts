@@ -48,6 +48,38 @@ interface Slot {
   backoff: Backoff;
   /** Stats of the previous status request, for per-second rates. */
   last: { at: number; stats: ChildStats } | null;
+  /** Times its process died and was started again. */
+  restarts: number;
+  /** Its process died, and the one started in its place is not up yet. */
+  crashed: boolean;
+}
+
+/** One process as `sample()` sees it: its state, and its raw figures (totals, not rates). */
+export interface ProcessSample {
+  role: Role;
+  label?: string;
+  index: number;
+  pid: number | null;
+  state: ProcessState;
+  /** When its current process started (ms since the epoch), null while none runs. */
+  startedAt: number | null;
+  restarts: number;
+  /** What it answered a stats request with; null when it did not (down, or too busy within a second). */
+  stats: ChildStats | null;
+  /** The metrics asked for that it has, each summed over its labels. */
+  metrics: Record<string, number>;
+}
+
+/** Something that happened to a supervised process: started, up, exited, draining. */
+export interface ProcessChange {
+  at: number;
+  role: Role;
+  label?: string;
+  index: number;
+  pid: number | null;
+  what: 'started' | 'up' | 'exited' | 'draining';
+  /** For `exited`: the signal or exit code, and what happens next. */
+  detail?: string;
 }
 
 /**
@@ -109,6 +141,7 @@ export class Supervisor {
    * starts, then `draining`), or one asked to stop (`draining`).
    */
   private readonly leaving = new Map<Worker, 'up' | 'draining'>();
+  private readonly watchers = new Set<(change: ProcessChange) => void>();
 
   constructor(
     groups: ProcessGroup[],
@@ -133,6 +166,8 @@ export class Supervisor {
           worker: null,
           backoff: new Backoff(500, 10_000),
           last: null,
+          restarts: 0,
+          crashed: false,
         });
       }
     }
@@ -204,8 +239,11 @@ export class Supervisor {
 
   private stateOf(slot: Slot): ProcessState {
     const { worker } = slot;
+    if (worker && this.readyWorkers.has(worker)) return 'up';
+    // A process started in place of one that died is `restarting` until it is up.
+    if (slot.crashed && !this.stopping) return 'restarting';
     if (!worker) return this.stopping ? 'stopped' : 'restarting';
-    return this.readyWorkers.has(worker) ? 'up' : 'starting';
+    return 'starting';
   }
 
   private async leavingRow(slot: Slot, worker: Worker, state: ProcessState): Promise<ProcessStatus> {
@@ -247,6 +285,54 @@ export class Supervisor {
     }
     if (stats) slot.last = { at: now, stats };
     return row;
+  }
+
+  /** Calls `listener` on every change of a process (the dashboard); returns what stops it. */
+  watch(listener: (change: ProcessChange) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /**
+   * Every process with its state and raw figures, plus the metrics named in `metrics` that it has (asked over
+   * IPC, so no `--metrics-listen` is needed); draining processes are listed too. Unlike `status()` it keeps
+   * no rates, so it does not change what `switchboard status` reports.
+   */
+  async sample(metrics: readonly string[] = []): Promise<ProcessSample[]> {
+    const one = async (slot: Slot, worker: Worker | null, state: ProcessState): Promise<ProcessSample> => {
+      const [stats, values] = worker
+        ? await Promise.all([this.askStats(worker), metrics.length ? this.askMetrics(worker, metrics) : {}])
+        : [null, {}];
+      return {
+        role: slot.role,
+        ...(slot.label ? { label: slot.label } : {}),
+        index: slot.index,
+        pid: worker?.process.pid ?? null,
+        state,
+        startedAt: (worker && this.startedAt.get(worker)) ?? null,
+        restarts: slot.restarts,
+        stats,
+        metrics: values ?? {},
+      };
+    };
+    return Promise.all([
+      ...this.slots.map((slot) => one(slot, slot.worker, this.stateOf(slot))),
+      ...[...this.leaving].map(([worker, state]) => one(this.slotOf.get(worker)!, worker, state)),
+    ]);
+  }
+
+  private changed(slot: Slot, worker: Worker | null, what: ProcessChange['what'], detail?: string): void {
+    if (this.watchers.size === 0) return;
+    const change: ProcessChange = {
+      at: Date.now(),
+      role: slot.role,
+      ...(slot.label ? { label: slot.label } : {}),
+      index: slot.index,
+      pid: worker?.process.pid ?? null,
+      what,
+      ...(detail ? { detail } : {}),
+    };
+    for (const watcher of this.watchers) watcher(change);
   }
 
   /**
@@ -305,23 +391,29 @@ export class Supervisor {
         : this.env;
     const worker = cluster.fork(env);
     slot.worker = worker;
-    slot.last = null;
     this.slotOf.set(worker, slot);
-    const onReady = (msg: unknown) => {
-      if (!isIpcMessage(msg) || msg.sb !== 'ready') return;
-      this.readyWorkers.add(worker);
-      worker.off('message', onReady);
-    };
-    worker.on('message', onReady);
+    slot.last = null;
     const startedAt = Date.now();
     this.startedAt.set(worker, startedAt);
     if (probation) this.onProbation.add(worker);
+    const onReady = (msg: unknown) => {
+      if (!isIpcMessage(msg) || msg.sb !== 'ready') return;
+      worker.off('message', onReady);
+      this.readyWorkers.add(worker);
+      if (slot.worker === worker) slot.crashed = false;
+      this.changed(slot, worker, 'up');
+    };
+    worker.on('message', onReady);
+    this.changed(slot, worker, 'started');
     worker.once('exit', (code, signal) => {
       this.leaving.delete(worker);
       if (slot.worker !== worker || this.stopping || this.onProbation.has(worker)) return;
       slot.worker = null;
+      slot.restarts++;
+      slot.crashed = true;
       if (Date.now() - startedAt > HEALTHY_AFTER_MS) slot.backoff.reset();
       const delay = slot.backoff.next();
+      this.changed(slot, null, 'exited', `${signal ?? `code ${code}`}; restarting in ${delay} ms`);
       this.log.error(`${slot.role} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`, {
         child: slot.role,
         index: slot.index,
@@ -341,6 +433,8 @@ export class Supervisor {
       return Promise.resolve();
     }
     this.leaving.set(worker, 'draining');
+    const slot = this.slotOf.get(worker);
+    if (slot) this.changed(slot, worker, 'draining');
     return new Promise((resolve) => {
       const kill = setTimeout(() => worker.process.kill('SIGKILL'), timeoutMs);
       worker.once('exit', () => {
@@ -374,6 +468,28 @@ export class Supervisor {
     });
   }
 
+  /** The named metrics of a child's registry, each summed over its labels; {} when it does not answer. */
+  private askMetrics(worker: Worker, names: readonly string[]): Promise<Record<string, number>> {
+    const id = this.nextStatsId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish({}), 1000);
+      const onMessage = (msg: unknown) => {
+        if (isIpcMessage(msg) && msg.sb === 'metrics-reply' && msg.id === id) finish(msg.values);
+      };
+      const finish = (values: Record<string, number>) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        resolve(values);
+      };
+      worker.on('message', onMessage);
+      if (!worker.isConnected()) return finish({});
+      // With a callback, a channel that closes meanwhile (the child is exiting) is reported here, not thrown.
+      worker.send({ sb: 'metrics', id, names: [...names] } satisfies IpcMessage, (err) => {
+        if (err) finish({});
+      });
+    });
+  }
+
   private askStats(worker: Worker): Promise<ChildStats | null> {
     const id = this.nextStatsId++;
     return new Promise((resolve) => {
@@ -387,11 +503,10 @@ export class Supervisor {
         resolve(stats);
       };
       worker.on('message', onMessage);
-      try {
-        worker.send({ sb: 'stats', id } satisfies IpcMessage);
-      } catch {
-        finish(null);
-      }
+      if (!worker.isConnected()) return finish(null);
+      worker.send({ sb: 'stats', id } satisfies IpcMessage, (err) => {
+        if (err) finish(null);
+      });
     });
   }
 }

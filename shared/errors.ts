@@ -87,6 +87,16 @@ export const ErrorCode = {
    * ahead. Thrown by every Gateway call that handler makes afterwards, so nothing it does late reaches a gateway.
    */
   HandlerTimeout: 'SB_ERR_HANDLER_TIMEOUT',
+  /**
+   * `switchboard start --dashboard HOST:PORT` on an address other hosts can reach, without
+   * `--dashboard-token`: the dashboard shows the whole cluster, so off loopback it needs a token.
+   */
+  DashboardTokenRequired: 'SB_ERR_DASHBOARD_TOKEN_REQUIRED',
+  /**
+   * The dashboard could not listen on the address given with `--dashboard`: another process holds it, or it is
+   * not an address of this host. (When the default address is taken, `start` warns and goes on without it.)
+   */
+  DashboardListen: 'SB_ERR_DASHBOARD_LISTEN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

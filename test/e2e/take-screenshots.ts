@@ -1,8 +1,10 @@
-// Takes the README's screenshots of the demo chat (docs/*.png) in headless Chromium: `npm run screenshots`.
-// Not a test: it runs the same `switchboard start` and browser as test/e2e/demo-chat.test.ts, on 127.0.0.49.
+// Takes the docs' screenshots (docs/*.png) in headless Chromium: `npm run screenshots`. The demo chat, then the
+// dashboard under a chat load. Not a test: it runs the same `switchboard start` and browser as
+// test/e2e/demo-chat.test.ts and test/e2e/dashboard.test.ts, on 127.0.0.49.
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
+import { ChatLoad } from '../helpers/chat-load.ts';
 import { killAll } from '../helpers/processes.ts';
 import { SwitchboardStart } from '../helpers/switchboard-start.ts';
 
@@ -10,8 +12,9 @@ const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 const VIEWPORT = { width: 1100, height: 640 };
 const WAIT = { timeout: 15_000 };
 
-const switchboard = new SwitchboardStart('127.0.0.49');
+const switchboard = new SwitchboardStart('127.0.0.49', { dashboard: '127.0.0.49:7271', args: ['--workers', '2'] });
 let browser: Browser | undefined;
+let load: ChatLoad | undefined;
 
 async function open(uid: string): Promise<Page> {
   const page = await (await browser!.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 })).newPage();
@@ -64,8 +67,16 @@ try {
   await say(bob, 'room:standup', 'That was a gateway restart: nobody noticed.', alice);
   await alice.fill('#text', '');
   await alice.screenshot({ path: `${DOCS}demo-reconnected.png` });
+
+  // The dashboard after a minute of load (40 clients, 10 messages a second each), a gateway restart behind it.
+  const dashboard = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+  await dashboard.goto(await switchboard.dashboardUrl(), WAIT);
+  load = await ChatLoad.start('ws://127.0.0.49:7272/', 40, 10);
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+  await dashboard.screenshot({ path: `${DOCS}dashboard.png`, fullPage: true });
   process.stdout.write(`screenshots written to ${DOCS}\n`);
 } finally {
+  load?.stop();
   await browser?.close();
   await switchboard.stop();
   await killAll();

@@ -12,10 +12,21 @@ export class SwitchboardStart {
   readonly process: RoleProcess;
   /** Its own control socket, so it runs beside any other `start` (another test's, or a developer's). */
   private readonly controlDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+  /** The control socket, for `switchboard status|reload|stop` (or `controlRequest`). */
+  readonly controlPath = join(this.controlDir, 'control.sock');
 
-  constructor(readonly host: string) {
+  /**
+   * @param dashboard where `start` serves its dashboard (`HOST:0` for any free port: see `dashboardUrl()`); none
+   *   by default, so tests that run `start` side by side do not compete for its default port.
+   */
+  constructor(
+    readonly host: string,
+    { dashboard, args = [] }: { dashboard?: string; args?: string[] } = {},
+  ) {
     this.process = new RoleProcess('start', [
       'start',
+      ...(dashboard ? ['--dashboard', dashboard] : ['--no-dashboard']),
+      ...args,
       '--listen',
       `${host}:7272`,
       '--register-listen',
@@ -25,8 +36,14 @@ export class SwitchboardStart {
       '--inner-port',
       '2900',
       '--control',
-      join(this.controlDir, 'control.sock'),
+      this.controlPath,
     ]);
+  }
+
+  /** The dashboard's URL, as `start` announced it. */
+  async dashboardUrl(timeoutMs = 30_000): Promise<string> {
+    const line = await this.process.waitFor('dashboard on', timeoutMs);
+    return line.url as string;
   }
 
   get pageUrl(): string {
@@ -93,6 +110,7 @@ export async function startApiApp(
 ): Promise<RoleProcess> {
   const start = new RoleProcess('start', [
     'start',
+    '--no-dashboard',
     ...['--listen', `${host}:7272`, '--register-listen', `${host}:1236`, '--lan-ip', host],
     ...['--gateways', String(gateways), '--workers', String(workers), '--events', `${FIXTURES}api-app.ts`],
     ...['--metrics-listen', `${host}:9400`, '--control', control],

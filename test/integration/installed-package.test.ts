@@ -80,6 +80,11 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
       'browser-client/index.js',
       'browser-client/types/index.d.ts',
       'demo/index.html',
+      'dist/dashboard/dashboard-server.js',
+      'dashboard/page/index.html',
+      'dashboard/page/dashboard.js',
+      'dashboard/page/charts.js',
+      'dashboard/page/dashboard.css',
     ]) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);
     }
@@ -107,12 +112,16 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
     assert.match(help, /gateway/);
   });
 
-  /** `switchboard start` of the installed package in the app folder, as the README says to run it. */
+  /**
+   * `switchboard start` of the installed package in the app folder, as the README says to run it (without the
+   * dashboard, unless `extra` asks for it).
+   */
   async function startApp(extra: string[], cwd = app): Promise<RoleProcess> {
     const start = new RoleProcess(
       'start',
       [
         'start',
+        ...(extra.includes('--dashboard') ? [] : ['--no-dashboard']),
         ...['--listen', `${HOST}:7272`, '--register-listen', REGISTER, '--lan-ip', HOST, '--inner-port', '2900'],
         ...['--control', join(work, 'control.sock'), ...extra],
       ],
@@ -168,12 +177,20 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
     assert.equal(await start.exited, 0);
   });
 
-  it('runs the bundled demo chat, and serves its page, in a folder with no events module', async () => {
-    const start = await startApp([], work);
+  it('runs the bundled demo chat, and serves its page and the dashboard, in a folder with no events module', async () => {
+    const start = await startApp(['--dashboard', `${HOST}:0`], work);
     try {
       const page = await fetch(`http://${HOST}:7272/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<html/i);
+      const dashboard = (await start.waitFor('dashboard on', 10_000)).url as string;
+      for (const file of ['', 'dashboard.js', 'charts.js', 'dashboard.css']) {
+        const served = await fetch(dashboard + file);
+        assert.equal(served.status, 200, `the dashboard's ${file || 'page'} is shipped`);
+        await served.body?.cancel();
+      }
+      const state = (await (await fetch(`${dashboard}api/state`)).json()) as { historySize: number };
+      assert.equal(state.historySize, 600);
       const client = new TestClient(`ws://${HOST}:7272`);
       try {
         await client.next((m) => (m as { type?: string }).type === 'hello');
@@ -200,7 +217,7 @@ describe('the installed package', { timeout: INSTALL_TIMEOUT_MS * 2 }, () => {
     const start = new RoleProcess(
       'start',
       [
-        ...['start', '--listen', `${HOST}:7272`, '--register-listen', REGISTER, '--lan-ip', HOST],
+        ...['start', '--no-dashboard', '--listen', `${HOST}:7272`, '--register-listen', REGISTER, '--lan-ip', HOST],
         ...['--control', join(work, 'control.sock'), '--events', './event.ts'],
       ],
       {},

@@ -15,6 +15,7 @@ const controlDir = mkdtempSync(join(tmpdir(), 'sb-start-up-'));
 function start(name: string, extra: string[] = []): RoleProcess {
   return new RoleProcess(name, [
     'start',
+    '--no-dashboard',
     ...['--listen', `${HOST}:7272`, '--register-listen', `${HOST}:1236`, '--lan-ip', HOST, '--inner-port', '2900'],
     ...['--control', join(controlDir, `${name}.sock`), ...extra],
   ]);

@@ -16,6 +16,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   'gateway-api': ['shared', 'history'],
   business: ['shared', 'gateway-api'],
   'http-api': ['shared', 'gateway-api'],
+  // The dashboard is served by the supervisor of `start`: it reads the supervisor's samples (types of cli/).
+  dashboard: ['shared', 'cli'],
 };
 
 /** The top-level folders that the relative imports of every .ts file under `folder` reach. */
