@@ -16,6 +16,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   'gateway-api': ['shared', 'history'],
   business: ['shared', 'gateway-api'],
   'http-api': ['shared', 'gateway-api'],
+  // The chaos soak drives a whole cluster from outside, as an operator would: through the CLI's control socket
+  // and the client library (a package import), never a role's internals.
+  soak: ['cli'],
 };
 
 /** The top-level folders that the relative imports of every .ts file under `folder` reach. */
