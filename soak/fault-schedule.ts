@@ -35,23 +35,25 @@ export interface ScheduleOptions {
 
 /**
  * Plans the faults of a run: rounds of every kind of fault in a shuffled order (so even a short run has each
- * kind early on), each on a role taken from rounds of the roles (so every role is hit as often as the others),
- * at gaps drawn around `every`. The same seed gives the same plan.
+ * kind early on), each kind taking its role from its own rounds of the roles (so every role gets every kind of
+ * fault about as often as the others), at gaps drawn around `every`. The same seed gives the same plan.
  */
 export function planFaults(random: SeededRandom, options: ScheduleOptions): PlannedFault[] {
   const plan: PlannedFault[] = [];
   const kinds = options.roles.includes('business') ? options.kinds : options.kinds.filter((k) => k !== 'reload');
   if (kinds.length === 0 || options.roles.length === 0 || options.every <= 0) return plan;
   let kindRound: FaultKind[] = [];
-  let roleRound: SoakRole[] = [];
+  const roleRounds = new Map<FaultKind, SoakRole[]>();
   let at = random.between(0.5, 1.5) * options.every;
   while (at < options.duration - options.quietTail) {
     if (kindRound.length === 0) kindRound = random.shuffle(kinds);
     const kind = kindRound.shift()!;
     let role: SoakRole = 'business';
     if (kind !== 'reload') {
-      if (roleRound.length === 0) roleRound = random.shuffle(options.roles);
-      role = roleRound.shift()!;
+      let round = roleRounds.get(kind) ?? [];
+      if (round.length === 0) round = random.shuffle(options.roles);
+      role = round.shift()!;
+      roleRounds.set(kind, round);
     }
     plan.push({ at: Math.round(at), kind, role, index: kind === 'reload' ? 0 : random.int(options.counts[role]) });
     at += random.between(0.5, 1.5) * options.every;
