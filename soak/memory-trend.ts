@@ -14,21 +14,23 @@ export interface RssSample {
 
 export interface TrendOptions {
   growthPercent: number;
+  warmUp: number;
   minSpan: number;
   /** Fewer samples than this are not judged either. */
   minSamples: number;
 }
 
-export const DEFAULT_TREND: TrendOptions = { growthPercent: 10, minSpan: 60_000, minSamples: 15 };
+export const DEFAULT_TREND: TrendOptions = { growthPercent: 10, warmUp: 60_000, minSpan: 120_000, minSamples: 15 };
 
 export type TrendVerdict =
   | { judged: false; reason: string }
   | {
       judged: true;
       growing: boolean;
-      middleMedian: number;
-      lastMedian: number;
-      /** bytes per minute over the last two thirds */
+      /** medians of the first and the second half after the warm-up */
+      firstMedian: number;
+      secondMedian: number;
+      /** bytes per minute after the warm-up */
       slope: number;
     };
 
@@ -60,21 +62,21 @@ export function slopePerMinute(samples: readonly RssSample[]): number {
   return den === 0 ? 0 : (num / den) * 60_000;
 }
 
-export function memoryTrend(samples: readonly RssSample[], options: TrendOptions = DEFAULT_TREND): TrendVerdict {
-  if (samples.length < options.minSamples) {
-    return { judged: false, reason: `${samples.length} samples (needs ${options.minSamples})` };
-  }
-  const span = samples.at(-1)!.at - samples[0]!.at;
+export function memoryTrend(all: readonly RssSample[], options: TrendOptions = DEFAULT_TREND): TrendVerdict {
+  const born = all[0]?.at ?? 0;
+  const samples = all.filter((s) => s.at - born >= options.warmUp);
+  const span = samples.length ? samples.at(-1)!.at - samples[0]!.at : 0;
   if (span < options.minSpan) {
-    return { judged: false, reason: `sampled for ${Math.round(span / 1000)} s (needs ${options.minSpan / 1000})` };
+    const lived = all.length ? Math.round((all.at(-1)!.at - born) / 1000) : 0;
+    return { judged: false, reason: `sampled for ${lived} s (needs ${(options.warmUp + options.minSpan) / 1000})` };
   }
-  const start = samples[0]!.at;
-  const third = span / 3;
-  const middle = samples.filter((s) => s.at - start >= third && s.at - start < 2 * third);
-  const last = samples.filter((s) => s.at - start >= 2 * third);
-  const middleMedian = median(middle.map((s) => s.rss));
-  const lastMedian = median(last.map((s) => s.rss));
-  const slope = slopePerMinute([...middle, ...last]);
-  const growing = lastMedian > middleMedian * (1 + options.growthPercent / 100) && slope > 0;
-  return { judged: true, growing, middleMedian, lastMedian, slope };
+  if (samples.length < options.minSamples) {
+    return { judged: false, reason: `${samples.length} samples after warm-up (needs ${options.minSamples})` };
+  }
+  const middle = samples[0]!.at + span / 2;
+  const firstMedian = median(samples.filter((s) => s.at < middle).map((s) => s.rss));
+  const secondMedian = median(samples.filter((s) => s.at >= middle).map((s) => s.rss));
+  const slope = slopePerMinute(samples);
+  const growing = secondMedian > firstMedian * (1 + options.growthPercent / 100) && slope > 0;
+  return { judged: true, growing, firstMedian, secondMedian, slope };
 }

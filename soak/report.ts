@@ -142,7 +142,7 @@ export function formatReport(r: SoakReport): string {
   );
   for (const p of r.memory) {
     const trend = p.trend.judged
-      ? `${p.trend.growing ? 'GROWING' : 'flat'} (middle third ${mb(p.trend.middleMedian)}, last third ${mb(p.trend.lastMedian)}, ${mb(p.trend.slope)} MB/min)`
+      ? `${p.trend.growing ? 'GROWING' : 'flat'} (medians ${mb(p.trend.firstMedian)} then ${mb(p.trend.secondMedian)}, ${mb(p.trend.slope)} MB/min)`
       : `not judged: ${p.trend.reason}`;
     out.push(
       `  ${p.name.padEnd(12)} ${String(p.pid).padStart(7)} ${fmt(p.from).padStart(8)} ${fmt(p.to).padStart(8)} ` +

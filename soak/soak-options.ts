@@ -133,7 +133,7 @@ export function soakCommand(): Command {
     )
     .addOption(opt('--sample-every <time>', 'how often memory and counters are sampled', parseDuration, 2000, '2s'))
     .addOption(
-      opt('--memory-growth <percent>', 'growth of the last third over the middle third that fails', Number, 10),
+      opt('--memory-growth <percent>', 'growth of the second half over the first (after a 60 s warm-up) that fails', Number, 10),
     )
     .addOption(
       opt('--settle <time>', 'longest wait for the last deliveries after the load stops', parseDuration, 15_000, '15s'),
