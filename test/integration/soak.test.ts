@@ -12,7 +12,7 @@ import type { SoakReport } from '../../soak/report.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HOST = '127.0.0.171';
-/** Its first four faults: stop register, kill gateway, restart a worker, reload; then stop, restart, kill again. */
+/** Its first four faults: stop the register, kill a gateway, restart the register, reload the workers; then more. */
 const SEED = 35;
 
 describe('soak (short)', () => {
@@ -57,7 +57,7 @@ describe('soak (short)', () => {
     // The plan is the seed's: the same on every run.
     assert.deepEqual(
       report.plan.slice(0, 4).map((f) => `${f.kind} ${f.role}`),
-      ['stop register', 'kill gateway', 'restart business', 'reload business'],
+      ['stop register', 'kill gateway', 'restart register', 'reload business'],
     );
 
     // Memory was sampled for the supervisor and every role, and no process was found growing.
