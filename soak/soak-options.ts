@@ -133,7 +133,12 @@ export function soakCommand(): Command {
     )
     .addOption(opt('--sample-every <time>', 'how often memory and counters are sampled', parseDuration, 2000, '2s'))
     .addOption(
-      opt('--memory-growth <percent>', 'growth of the second half over the first (after a 60 s warm-up) that fails', Number, 10),
+      opt(
+        '--memory-growth <percent>',
+        'growth of the second half over the first (after a 60 s warm-up) that fails',
+        Number,
+        10,
+      ),
     )
     .addOption(
       opt('--settle <time>', 'longest wait for the last deliveries after the load stops', parseDuration, 15_000, '15s'),
@@ -149,7 +154,8 @@ export function soakCommand(): Command {
 }
 
 export function soakOptions(argv: readonly string[]): SoakOptions {
-  const command = soakCommand();
+  // A flag it cannot read is a run that could not start: exit 2, as for a cluster that does not come up.
+  const command = soakCommand().exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   command.parse(argv, { from: 'user' });
   return command.opts<SoakOptions>();
 }
