@@ -18,6 +18,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   'http-api': ['shared', 'gateway-api'],
   // The dashboard is served by the supervisor of `start`: it reads the supervisor's samples (types of cli/).
   dashboard: ['shared', 'cli'],
+  // The chaos soak drives a whole cluster from outside, as an operator would: through the CLI's control socket
+  // and the client library (a package import), never a role's internals.
+  soak: ['cli'],
 };
 
 /** The top-level folders that the relative imports of every .ts file under `folder` reach. */
