@@ -22,7 +22,13 @@ export function serveMetrics(registry: Registry, listen: HostPort, log: Logger, 
     );
   });
   // The port may still be held by the process this one replaces (a reload): keep trying until it is free.
+  // One 'listening' handler for all attempts: listen(options, callback) would add one per attempt, all of
+  // which fire (and log) when the port frees at last.
   let warned = false;
+  server.once('listening', () => {
+    server.unref();
+    log.info(`metrics on http://${formatHostPort(listen)}/metrics`);
+  });
   const bind = (): void => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EADDRINUSE') return log.error(`metrics server: ${err.message}`, { error: err });
@@ -30,10 +36,7 @@ export function serveMetrics(registry: Registry, listen: HostPort, log: Logger, 
       warned = true;
       setTimeout(bind, 500).unref();
     });
-    server.listen({ port: listen.port, host: listen.host, exclusive: true }, () => {
-      server.unref();
-      log.info(`metrics on http://${formatHostPort(listen)}/metrics`);
-    });
+    server.listen({ port: listen.port, host: listen.host, exclusive: true });
   };
   bind();
   return server;
