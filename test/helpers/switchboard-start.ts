@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForMetric } from './metrics.ts';
-import { FIXTURES, RoleProcess } from './processes.ts';
+import { BIN, FIXTURES, RoleProcess } from './processes.ts';
 
 /**
  * `switchboard start` (register, gateway with the demo page, business worker with the demo chat) on `host`,
@@ -120,4 +122,25 @@ export async function startApiApp(
     await waitForMetric(url, 'switchboard_worker_gateways_linked', (n) => n === gateways, { waitMs: 20_000 });
   }
   return start;
+}
+
+/**
+ * Runs a control command (`status`, `reload`, `stop`) against the `start` listening on `controlPath`, the way a
+ * user would, from another process; resolves with its stdout once it exited 0 (SIGKILLed after `timeoutMs`).
+ * Asynchronous, so a test's clients keep sending meanwhile.
+ */
+export function controlCommand(controlPath: string, args: string[], timeoutMs = 120_000): Promise<string> {
+  const proc = spawn(process.execPath, [BIN, ...args, '--control', controlPath]);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (c) => (stdout += c));
+  proc.stderr.on('data', (c) => (stderr += c));
+  const killer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    proc.once('exit', (code) => {
+      clearTimeout(killer);
+      assert.equal(code, 0, `switchboard ${args.join(' ')}: ${stderr}`);
+      resolve(stdout);
+    }),
+  );
 }

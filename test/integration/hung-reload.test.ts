@@ -2,14 +2,14 @@
 // --handler-timeout, reports it as timed out rather than lost, and `status` shows the worker being replaced, then
 // draining, with its oldest running event, until it has exited.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { controlRequest } from '../../cli/control-socket.ts';
 import { waitForMetric } from '../helpers/metrics.ts';
-import { BIN, FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
+import { FIXTURES, killAll, RoleProcess } from '../helpers/processes.ts';
+import { controlCommand } from '../helpers/switchboard-start.ts';
 import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
@@ -19,21 +19,7 @@ const CONTROL = join(tmpdir(), `sb-hung-reload-${process.pid}.sock`);
 const GATE = join(tmpdir(), `sb-hung-reload-gate-${process.pid}`);
 const clients: TestClient[] = [];
 
-function control(...args: string[]): Promise<string> {
-  const proc = spawn(process.execPath, [BIN, ...args, '--control', CONTROL]);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (c) => (stdout += c));
-  proc.stderr.on('data', (c) => (stderr += c));
-  const killer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    proc.once('exit', (code) => {
-      clearTimeout(killer);
-      assert.equal(code, 0, `switchboard ${args.join(' ')}: ${stderr}`);
-      resolve(stdout);
-    }),
-  );
-}
+const control = (...args: string[]) => controlCommand(CONTROL, args, 60_000);
 
 type Row = Record<string, any>;
 /** What `status --json` prints, asked over the control socket in-process: polling it must be quick. */

@@ -1,7 +1,7 @@
 // `switchboard start` with several gateways and workers, driven like an operator would: reload under load,
 // a worker killed with SIGKILL, status, /metrics and stop.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { waitForMetric } from '../helpers/metrics.ts';
 import { BIN, killAll, RoleProcess } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
-import { startApiApp } from '../helpers/switchboard-start.ts';
+import { controlCommand, startApiApp } from '../helpers/switchboard-start.ts';
 
 const HOST = '127.0.0.29';
 const CONTROL = join(tmpdir(), `sb-ops-test-${process.pid}.sock`);
@@ -19,25 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Reply = { seq: number; count: number; worker: number };
 const isReply = (m: unknown) => typeof field(m, 'seq') === 'number';
 
-/**
- * Runs a control command (status/reload/stop) the way a user would, from another process. Asynchronously, so
- * the test's clients keep sending meanwhile.
- */
-function control(...args: string[]): Promise<string> {
-  const proc = spawn(process.execPath, [BIN, ...args, '--control', CONTROL]);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (c) => (stdout += c));
-  proc.stderr.on('data', (c) => (stderr += c));
-  const killer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
-  return new Promise((resolve) =>
-    proc.once('exit', (code) => {
-      clearTimeout(killer);
-      assert.equal(code, 0, `switchboard ${args.join(' ')}: ${stderr}`);
-      resolve(stdout);
-    }),
-  );
-}
+const control = (...args: string[]) => controlCommand(CONTROL, args);
 
 const status = async () => JSON.parse(await control('status', '--json')) as Record<string, any>[];
 

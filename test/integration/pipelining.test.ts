@@ -3,16 +3,15 @@
 // worker kept the client's order and handed each event the session the previous one left, across reloads and
 // a worker killed with SIGKILL. Real processes (`switchboard start`), real WebSocket clients.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { field } from '../helpers/inbox.ts';
 import { metricValue, scrape } from '../helpers/metrics.ts';
-import { BIN, killAll } from '../helpers/processes.ts';
+import { killAll } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
-import { startApiApp } from '../helpers/switchboard-start.ts';
+import { controlCommand, startApiApp } from '../helpers/switchboard-start.ts';
 
 const HOST = '127.0.0.58';
 const CONTROL = join(tmpdir(), `sb-pipelining-test-${process.pid}.sock`);
@@ -23,21 +22,7 @@ type Reply = { seq: number; count: number; worker: number };
 const isReply = (m: unknown) => typeof field(m, 'seq') === 'number';
 const repliesOf = (c: TestClient) => c.received.filter((m) => isReply(m.data)).map((m) => m.data as Reply);
 
-function control(...args: string[]): Promise<string> {
-  const proc = spawn(process.execPath, [BIN, ...args, '--control', CONTROL]);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (c) => (stdout += c));
-  proc.stderr.on('data', (c) => (stderr += c));
-  const killer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
-  return new Promise((resolve) =>
-    proc.once('exit', (code) => {
-      clearTimeout(killer);
-      assert.equal(code, 0, `switchboard ${args.join(' ')}: ${stderr}`);
-      resolve(stdout);
-    }),
-  );
-}
+const control = (...args: string[]) => controlCommand(CONTROL, args);
 const workerPids = async () =>
   (JSON.parse(await control('status', '--json')) as Record<string, any>[])
     .filter((p) => p.role === 'business')
