@@ -6,8 +6,9 @@ import type { WebSocket } from 'ws';
 import { planMoves, type BalanceSlot } from '../../gateway/client-balance.ts';
 import { ClientState } from '../../gateway/client-registry.ts';
 import { WorkerRouter, type RoutedWorker } from '../../gateway/worker-router.ts';
-import { Cmd, type Message } from '../../shared/commands.ts';
+import { Cmd } from '../../shared/commands.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { RecordingPeer as Peer } from '../helpers/recording-peer.ts';
 
 describe('planMoves', () => {
   const slot = (name: string, clients: string[], load = clients.length) => ({ name, clients, load });
@@ -74,25 +75,6 @@ describe('planMoves', () => {
     );
   });
 });
-
-class Peer {
-  readonly sent: Message[] = [];
-  constructor(readonly name: string) {}
-  send(msg: Message): void {
-    this.sent.push(msg);
-  }
-  /** The events sent, as `client:kind[:data]`, and forgets them. */
-  take(): string[] {
-    const out = this.sent.map((m) => {
-      if (m.cmd === Cmd.EvConnect) return `${m.client}:connect`;
-      if (m.cmd === Cmd.EvMessage) return `${m.client}:message:${String(m.data)}`;
-      if (m.cmd === Cmd.EvClose) return `${m.client}:close`;
-      return m.cmd === Cmd.WorkerDrained ? 'drained' : `cmd ${m.cmd}`;
-    });
-    this.sent.length = 0;
-    return out;
-  }
-}
 
 function setup(maxEventsInFlight = 4) {
   const router = new WorkerRouter(createLogger({}, 'silent'), 100, () => {}, maxEventsInFlight);

@@ -5,27 +5,8 @@ import type { WebSocket } from 'ws';
 import { ClientState } from '../../gateway/client-registry.ts';
 import { WorkerRouter, type RoutedWorker } from '../../gateway/worker-router.ts';
 import { pickByKey } from '../../gateway/route-hash.ts';
-import { Cmd, type Message } from '../../shared/commands.ts';
 import { createLogger } from '../../shared/logger.ts';
-
-class Peer {
-  readonly sent: Message[] = [];
-  constructor(readonly name: string) {}
-  send(msg: Message): void {
-    this.sent.push(msg);
-  }
-  /** The events sent, as `client:kind[:data]`, and forgets them. */
-  take(): string[] {
-    const out = this.sent.map((m) => {
-      if (m.cmd === Cmd.EvConnect) return `${m.client}:connect`;
-      if (m.cmd === Cmd.EvMessage) return `${m.client}:message:${String(m.data)}`;
-      if (m.cmd === Cmd.EvClose) return `${m.client}:close`;
-      return m.cmd === Cmd.WorkerDrained ? 'drained' : `cmd ${m.cmd}`;
-    });
-    this.sent.length = 0;
-    return out;
-  }
-}
+import { RecordingPeer as Peer } from '../helpers/recording-peer.ts';
 
 const request = { url: '/', query: {}, headers: {}, ip: '1.1.1.1', port: 1 };
 
