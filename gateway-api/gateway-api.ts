@@ -196,11 +196,11 @@ export abstract class GatewayApi {
   /**
    * A kept send: this process writes it to the history first (Redis, or the embedded history the first
    * register holds), one position per stream, and the message carries them to the gateways that hold its
-   * members. A gateway only ever hands out positions of a history it replays from.
+   * members. A gateway only ever hands out positions of a history it replays from. With no gateway running
+   * the send is complete once kept: no client is connected to hand it to, and each gets it when it comes back.
    */
   private async keep(call: 'sendToUid' | 'sendToGroup', routes: Route[]): Promise<void> {
     const { directory } = this;
-    await this.ready();
     for (const [, message] of routes) {
       if (message.cmd !== Cmd.SendToUids && message.cmd !== Cmd.SendToGroups) continue;
       const streams =
@@ -208,7 +208,11 @@ export abstract class GatewayApi {
           ? message.uids.map((uid) => streamOf('uid', uid))
           : message.groups.map((group) => streamOf('group', group));
       const positions = await Promise.all(streams.map((stream) => directory.history.append(stream, message.data)));
-      this.route(call, null, { ...message, kept: positions.map((p) => [p.epoch, p.offset]) });
+      try {
+        this.route(call, null, { ...message, kept: positions.map((p) => [p.epoch, p.offset]) });
+      } catch (err) {
+        if (!hasCode(err, ErrorCode.NoGateway)) throw err;
+      }
     }
   }
 
