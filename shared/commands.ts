@@ -97,8 +97,9 @@ export const HISTORY_VERSION = 1;
 export type HistoryEntries = [offset: number, data: Payload][];
 
 /**
- * A kept send's positions: `true` when the gateways keep it themselves (the embedded history), or one
- * `[epoch, offset]` per uid or group of the send, in its order, given by the sender that wrote the history.
+ * A kept send's positions: one `[epoch, offset]` per uid or group of the send, in its order, given by the sender
+ * that wrote the history. `true` comes only from senders of an older version, which left keeping to each
+ * gateway; a gateway of this version delivers such a send without keeping it (and logs a warning once).
  */
 export type KeptPositions = true | [epoch: string, offset: number][];
 
