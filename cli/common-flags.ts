@@ -49,7 +49,7 @@ export const historyFlags: Flag<HistoryOptions>[] = [
   {
     flags: '--history <store>',
     description:
-      'kept messages: memory (each gateway keeps them; one host) or redis://HOST:PORT (shared by every host)',
+      'kept messages: memory (held by the first --register, lost when it restarts) or redis://HOST:PORT (a Redis shared by every host)',
     default: 'memory',
     field: 'history',
   },

@@ -194,28 +194,25 @@ export abstract class GatewayApi {
   }
 
   /**
-   * A kept send: with a shared history (Redis) this process writes it first, one position per stream, and the
-   * message carries them; with the embedded history it is marked kept and goes to every gateway, each of which
-   * keeps it. Either way a gateway only ever hands out positions of a history it can replay from.
+   * A kept send: this process writes it to the history first (Redis, or the embedded history the first
+   * register holds), one position per stream, and the message carries them to the gateways that hold its
+   * members. A gateway only ever hands out positions of a history it replays from. With no gateway running
+   * the send is complete once kept: no client is connected to hand it to, and each gets it when it comes back.
    */
   private async keep(call: 'sendToUid' | 'sendToGroup', routes: Route[]): Promise<void> {
     const { directory } = this;
     for (const [, message] of routes) {
       if (message.cmd !== Cmd.SendToUids && message.cmd !== Cmd.SendToGroups) continue;
-      const history = directory.history;
-      if (history === null) {
-        await this.ready();
-        directory.requireGateways(call);
-        const kept = { ...message, kept: true as const };
-        for (const gateway of directory.addresses) directory.send(gateway, kept);
-        continue;
-      }
       const streams =
         message.cmd === Cmd.SendToUids
           ? message.uids.map((uid) => streamOf('uid', uid))
           : message.groups.map((group) => streamOf('group', group));
-      const positions = await Promise.all(streams.map((stream) => history.append(stream, message.data)));
-      this.route(call, null, { ...message, kept: positions.map((p) => [p.epoch, p.offset]) });
+      const positions = await Promise.all(streams.map((stream) => directory.history.append(stream, message.data)));
+      try {
+        this.route(call, null, { ...message, kept: positions.map((p) => [p.epoch, p.offset]) });
+      } catch (err) {
+        if (!hasCode(err, ErrorCode.NoGateway)) throw err;
+      }
     }
   }
 

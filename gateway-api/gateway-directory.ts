@@ -5,6 +5,9 @@ import type { Link, LinkOptions, PeerRole } from '../shared/link.ts';
 import { isResultOf, type QueryArgs, type QueryName, type QueryResult } from '../shared/queries.ts';
 import type { HistoryStore } from '../history/history-store.ts';
 import { RedisHistory } from '../history/redis-history.ts';
+import { RegisterHistory } from '../history/register-history.ts';
+import { DEFAULT_HISTORY_SIZE, DEFAULT_HISTORY_TTL } from '../history/history-store.ts';
+import { formatHostPort } from '../shared/address.ts';
 import type { ResolvedGatewayApiOptions } from './gateway-api-options.ts';
 import { GatewayLinks } from './gateway-links.ts';
 import { MembershipRouting } from './membership-routing.ts';
@@ -17,7 +20,7 @@ import { RegisterDiscovery } from './register-discovery.ts';
 export type ClientEvent = Extract<Message, { cmd: typeof Cmd.EvConnect | typeof Cmd.EvMessage | typeof Cmd.EvClose }>;
 
 export interface DirectoryOptions extends ResolvedGatewayApiOptions {
-  /** Where kept sends write their history (`memory`: the gateways keep them). @default 'memory' */
+  /** Where kept sends write their history (`memory`: the first register's). @default 'memory' */
   history?: string;
   historySize?: number;
   historyTtl?: number;
@@ -58,17 +61,20 @@ export class GatewayDirectory {
   private readonly pending: PendingQueries;
   private readonly waiters: ReadyWaiters;
   /**
-   * The history that kept sends write before they leave (Redis), or null when the gateways keep them (the
-   * embedded history of each gateway).
+   * The history that kept sends write before they leave: Redis, or the embedded one held by the first register
+   * (reached over our link to it).
    */
-  readonly history: HistoryStore | null;
+  readonly history: HistoryStore;
 
   constructor(private readonly options: DirectoryOptions) {
     const { history = 'memory' } = options;
-    this.history =
-      history === 'memory'
-        ? null
-        : new RedisHistory(RedisHistory.addressOf(history), options.historySize ?? 100, options.historyTtl ?? 300);
+    const size = options.historySize ?? DEFAULT_HISTORY_SIZE;
+    const ttl = options.historyTtl ?? DEFAULT_HISTORY_TTL;
+    const first = options.registers[0];
+    // The embedded history is the first register's: every process must list the registers in the same order.
+    const embedded =
+      history === 'memory' ? new RegisterHistory(first ? formatHostPort(first) : 'none', size, ttl) : null;
+    this.history = embedded ?? new RedisHistory(RedisHistory.addressOf(history), size, ttl);
     const connect = options.connect ?? persistentLinks(options.link, options.role, options.name);
     this.routing = new MembershipRouting(options.routing);
     this.pending = new PendingQueries(options.queryTimeout);
@@ -95,6 +101,7 @@ export class GatewayDirectory {
       listed: (address) => this.links.add(address),
       unlisted: (address, register) => this.unlisted(address, register),
       listReceived: () => this.waiters.check(),
+      ...(embedded ? { firstRegister: embedded } : {}),
     });
   }
 
@@ -236,7 +243,7 @@ export class GatewayDirectory {
 
   /** Closes every link and fails what still waits; resolves when the sockets are closed. */
   async stop(): Promise<void> {
-    const closing = [this.discovery.stop(), this.links.stop(), this.history?.close()];
+    const closing = [this.discovery.stop(), this.links.stop(), this.history.close()];
     this.pending.failAll();
     this.waiters.cancel(new SwitchboardError(ErrorCode.NoGateway, 'stopped before the gateways were reached'));
     await Promise.all(closing);

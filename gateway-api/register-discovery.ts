@@ -1,6 +1,7 @@
 import type { HostPort } from '../shared/address.ts';
 import { Cmd, cmdName, type Message } from '../shared/commands.ts';
 import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import type { Link } from '../shared/link.ts';
 import type { Connect, ReconnectingLink } from './reconnecting-link.ts';
 
 export interface DiscoveryEvents {
@@ -10,6 +11,11 @@ export interface DiscoveryEvents {
   unlisted(address: string, register: string): void;
   /** A register sent its whole list. */
   listReceived(): void;
+  /**
+   * Who else uses the link to the first register (the embedded history, which that register holds): told when
+   * it opens and is lost, and offered each message that is not about gateways.
+   */
+  firstRegister?: { attach(link: Link): void; detach(): void; receive(msg: Message): boolean };
 }
 
 /**
@@ -29,11 +35,19 @@ export class RegisterDiscovery {
     connect: Connect,
     private readonly events: DiscoveryEvents,
   ) {
+    const first = events.firstRegister;
     this.links = registers.map((address, index) =>
       connect('register', address, {
-        open: () => {},
-        message: (msg) => this.receive(index, msg),
-        close: () => {},
+        open: (link) => {
+          if (index === 0) first?.attach(link);
+        },
+        message: (msg) => {
+          if (index === 0 && first?.receive(msg)) return;
+          this.receive(index, msg);
+        },
+        close: () => {
+          if (index === 0) first?.detach();
+        },
       }),
     );
   }

@@ -127,6 +127,7 @@ export class GatewayServer {
       this.wire,
       (this.kept = new KeptMessages(this.options, this.log)),
     );
+    const kept = this.kept;
     // Under a supervisor each gateway owns its inner port (listenOn is exclusive); only the public port is shared.
     const { port } = await listenOn(this.innerServer, innerListen);
     // Workers are told the advertised address; the bound port is the same (innerPort, or the one picked for 0).
@@ -165,20 +166,25 @@ export class GatewayServer {
           this.log.info(`client ${id} missed ${this.options.pingNotResponseLimit} heartbeats: disconnected`),
         )
       : null;
+    // The first register also holds the embedded history, which replays read over this link (KeptMessages).
     this.registers = this.options.registers.map(
-      (address) =>
+      (address, index) =>
         new PersistentLink(address, 'register', this.link, 'gateway', `gateway ${this.innerAddress}`, {
-          open: (link) =>
+          open: (link) => {
             link.send({
               cmd: Cmd.GatewayAnnounce,
               address: this.innerAddress,
               ...(this.gatewayWorker ? { gatewayWorker: this.gatewayWorker.address } : {}),
-            }),
+            });
+            if (index === 0) kept.registerOpened(link);
+          },
           message: (msg) => {
+            if (index === 0 && kept.fromRegister(msg)) return;
             throw new SwitchboardError(ErrorCode.BadFrame, `unexpected ${cmdName(msg.cmd)} from a register`);
           },
           close: () => {
             this.reconnects++;
+            if (index === 0) kept.registerLost();
           },
         }),
     );

@@ -1,8 +1,10 @@
 import { streamOf, type HistoryStore, type Position, type ResolvedHistoryOptions } from '../history/history-store.ts';
-import { MemoryHistory } from '../history/memory-history.ts';
 import { RedisHistory } from '../history/redis-history.ts';
-import { Cmd } from '../shared/commands.ts';
+import { RegisterHistory } from '../history/register-history.ts';
+import { Cmd, type Message } from '../shared/commands.ts';
 import { ErrorCode } from '../shared/errors.ts';
+import { formatHostPort, type HostPort } from '../shared/address.ts';
+import type { Link } from '../shared/link.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { SendCommand } from './client-commands.ts';
 
@@ -10,27 +12,48 @@ import type { SendCommand } from './client-commands.ts';
 export type KeptSend = Extract<SendCommand, { cmd: typeof Cmd.SendToUids | typeof Cmd.SendToGroups }>;
 
 /**
- * The gateway's side of kept messages. With the embedded history (`--history memory`, the default) the gateway
- * is the store: every gateway gets every kept send and keeps it before handing it to any client. With Redis the
- * sender wrote the history and the send carries the positions; the gateway only reads it, to replay.
+ * The gateway's side of kept messages. The sender wrote the history (Redis, or the embedded history held by the
+ * first register) and the send carries the positions; the gateway only reads the history, to replay on bind or
+ * join. With the embedded history it reads over its link to the first register, which the gateway server hands
+ * over (`registerOpened`, `registerLost`, `fromRegister`).
  */
 export class KeptMessages {
   /** Where replays read from. */
   readonly store: HistoryStore;
-  private readonly embedded: MemoryHistory | null;
+  private readonly embedded: RegisterHistory | null;
   private warned = false;
 
   constructor(
-    options: ResolvedHistoryOptions,
+    options: ResolvedHistoryOptions & { registers: readonly HostPort[] },
     private readonly log: Logger,
   ) {
     if (options.history === 'memory') {
-      this.embedded = new MemoryHistory(options.historySize, options.historyTtl);
+      const first = options.registers[0];
+      this.embedded = new RegisterHistory(
+        first ? formatHostPort(first) : 'none',
+        options.historySize,
+        options.historyTtl,
+      );
       this.store = this.embedded;
     } else {
       this.embedded = null;
       this.store = new RedisHistory(RedisHistory.addressOf(options.history), options.historySize, options.historyTtl);
     }
+  }
+
+  /** The link to the first register opened: with the embedded history, replays read over it. */
+  registerOpened(link: Link): void {
+    this.embedded?.attach(link);
+  }
+
+  /** The link to the first register was lost. */
+  registerLost(): void {
+    this.embedded?.detach();
+  }
+
+  /** A message from the first register: true when it was the answer to a history read. */
+  fromRegister(msg: Message): boolean {
+    return this.embedded?.receive(msg) ?? false;
   }
 
   /** The streams of a uid or group send, in the order of its uids or groups. */
@@ -41,27 +64,19 @@ export class KeptMessages {
   }
 
   /**
-   * The position of a kept send in each of its streams (keeping it first, with the embedded history), or null
-   * when it is not kept here: not a kept send, or one whose positions do not fit it.
+   * The position of a kept send in each of its streams, or null when it is not kept here: not a kept send, or
+   * one whose positions do not fit it.
    */
   positions(msg: KeptSend): Position[] | null {
     const { kept } = msg;
     if (kept == null) return null;
-    const streams = KeptMessages.streams(msg);
     if (kept === true) {
-      if (this.embedded) return streams.map((stream) => this.embedded!.keep(stream, msg.data));
-      // A sender without --history sent it to a gateway that reads Redis: nobody wrote it there.
-      this.warnOnce('a kept send came without positions: start every sender with the same --history as the gateways');
+      // A sender of an older version, which left keeping to each gateway: nobody wrote it to the history.
+      this.warnOnce('a kept send came without positions: upgrade its sender, which must write the history first');
       return null;
     }
-    if (kept.length !== streams.length) {
+    if (kept.length !== KeptMessages.streams(msg).length) {
       this.warnOnce('a kept send has positions that do not match its uids or groups: it is delivered, not kept');
-      return null;
-    }
-    if (this.embedded) {
-      this.warnOnce(
-        'a kept send came with positions from a shared history: start this gateway with the same --history',
-      );
       return null;
     }
     return kept.map(([epoch, offset]) => ({ epoch, offset }));

@@ -37,20 +37,28 @@ export class MemoryHistory implements HistoryStore {
     return Promise.resolve(this.keep(stream, data));
   }
 
-  /** Like append, at once: the gateway keeps a message before it hands it to any client. */
-  keep(stream: string, data: KeptData): Position {
-    const s = this.live(stream);
+  /**
+   * Like append, at once, with the sender's own `size` and `ttl` (the register holds the history for senders
+   * that each say theirs, as they do to Redis).
+   */
+  keep(stream: string, data: KeptData, size = this.size, ttl = this.ttl): Position {
+    const s = this.live(stream, ttl);
     s.top += 1;
     s.messages.push({ offset: s.top, data });
-    if (s.messages.length > this.size) s.messages.shift();
-    s.expiresAt = this.now() + this.ttl * 1000;
+    while (s.messages.length > size) s.messages.shift();
+    s.expiresAt = this.now() + ttl * 1000;
     this.sweep(stream);
     return { epoch: s.epoch, offset: s.top };
   }
 
   read(stream: string, since: Position | null): Promise<Recovery> {
-    const s = this.live(stream);
-    return Promise.resolve(recover(s.epoch, s.top, s.messages, since));
+    return Promise.resolve(this.readNow(stream, since));
+  }
+
+  /** Like read, at once; `ttl` is how long a stream this read starts lives without an append. */
+  readNow(stream: string, since: Position | null, ttl = this.ttl): Recovery {
+    const s = this.live(stream, ttl);
+    return recover(s.epoch, s.top, s.messages, since);
   }
 
   close(): Promise<void> {
@@ -59,11 +67,11 @@ export class MemoryHistory implements HistoryStore {
   }
 
   /** The stream, started again (new epoch, nothing kept) when it is absent or expired. */
-  private live(name: string): Stream {
+  private live(name: string, ttl: number): Stream {
     const now = this.now();
     let s = this.streams.get(name);
     if (!s || s.expiresAt <= now) {
-      s = { epoch: newEpoch(), top: 0, messages: [], expiresAt: now + this.ttl * 1000 };
+      s = { epoch: newEpoch(), top: 0, messages: [], expiresAt: now + ttl * 1000 };
       this.streams.set(name, s);
     }
     return s;

@@ -5,13 +5,17 @@ import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import type { Link } from '../shared/link.ts';
 import { listenOn } from '../shared/listen.ts';
+import { DEFAULT_MAX_FRAME_SIZE } from '../shared/codec.ts';
 import { createLinkListener } from '../shared/link-server.ts';
 import { GatewayWorkerRegister } from './gatewayworker-register.ts';
+import { HistoryAnswers, isHistoryRequest } from './history-answers.ts';
 import { parseRegisterOptions, type RegisterOptions, type ResolvedRegisterOptions } from './register-options.ts';
 
 /**
- * Discovery only: gateways announce their inner address, workers and GatewayClients subscribe and get the
- * full list at once and every change as it happens. Never on the data path, so its loss stops no traffic.
+ * Discovery: gateways announce their inner address, workers and GatewayClients subscribe and get the full
+ * list at once and every change as it happens. Never on the data path of ordinary sends, so its loss stops no
+ * such traffic. It also holds the embedded history of kept messages (`--history memory`, HistoryAnswers):
+ * senders append to it and gateways read it, over the links they have to it anyway.
  */
 export class RegisterServer {
   private readonly options: ResolvedRegisterOptions;
@@ -24,12 +28,15 @@ export class RegisterServer {
   private readonly gatewayWorkers = new Map<Link, string>();
   /** PHP GatewayClient's register protocol (`gatewayWorkerListen`), when on. */
   private readonly gatewayWorker: GatewayWorkerRegister | null;
+  /** The embedded history: answered by every register, used by the processes that list it first. */
+  readonly history: HistoryAnswers;
 
   constructor(options: RegisterOptions = {}) {
     this.options = parseRegisterOptions(options);
     const roles = ['gateway', 'worker', 'client'] as const;
+    this.history = new HistoryAnswers((this.options.link.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE) - 4096);
     this.server = createLinkListener(
-      this.options.link,
+      { ...this.options.link, answersHistory: true },
       'register',
       roles,
       (link) => {
@@ -71,6 +78,7 @@ export class RegisterServer {
   async stop(): Promise<void> {
     for (const link of this.links) link.close();
     await Promise.all([new Promise<void>((resolve) => this.server.close(() => resolve())), this.gatewayWorker?.stop()]);
+    this.history.close();
   }
 
   private opened(link: Link): void {
@@ -80,12 +88,14 @@ export class RegisterServer {
     }
     this.subscribers.add(link);
     link.onMessage = (msg) => {
+      if (isHistoryRequest(msg)) return this.history.answer(link, msg);
       throw new SwitchboardError(ErrorCode.BadFrame, `a ${link.role} may not send command ${msg.cmd} to a register`);
     };
     link.send({ cmd: Cmd.GatewayList, addresses: this.gatewayAddresses });
   }
 
   private fromGateway(link: Link, msg: Message): void {
+    if (isHistoryRequest(msg)) return this.history.answer(link, msg);
     if (msg.cmd !== Cmd.GatewayAnnounce) {
       throw new SwitchboardError(
         ErrorCode.BadFrame,

@@ -53,6 +53,12 @@ export const Cmd = {
   Query: 50,
   QueryResult: 51,
   QueryError: 52,
+  // Worker/client/gateway -> register: the embedded history (`--history memory`), held by the first register.
+  // Each request has an id; the register answers it with HistoryPosition or HistoryRecovery of the same id.
+  HistoryAppend: 60,
+  HistoryPosition: 61,
+  HistoryRead: 62,
+  HistoryRecovery: 63,
 } as const;
 
 export type Cmd = (typeof Cmd)[keyof typeof Cmd];
@@ -66,11 +72,34 @@ export const MAX_NAME_LENGTH = 1024;
  * `int` an integer, `any` anything; a `?` suffix also allows null (or the field being absent).
  */
 type FieldKind =
-  'name' | 'names' | 'text' | 'bytes' | 'data' | 'map' | 'int' | 'any' | 'name?' | 'data?' | 'int?' | 'kept?';
+  | 'name'
+  | 'names'
+  | 'text'
+  | 'bytes'
+  | 'data'
+  | 'map'
+  | 'int'
+  | 'bool'
+  | 'any'
+  | 'name?'
+  | 'data?'
+  | 'int?'
+  | 'kept?'
+  | 'entries';
 
 /**
- * A kept send's positions: `true` when the gateways keep it themselves (the embedded history), or one
- * `[epoch, offset]` per uid or group of the send, in its order, given by the sender that wrote the history.
+ * The version of the history commands (HistoryAppend ...) a register answers, announced in its AuthOk
+ * (`history`); a register of an older version announces none and is never sent them.
+ */
+export const HISTORY_VERSION = 1;
+
+/** Kept messages as a register returns them: `[offset, data]`, oldest first. */
+export type HistoryEntries = [offset: number, data: Payload][];
+
+/**
+ * A kept send's positions: one `[epoch, offset]` per uid or group of the send, in its order, given by the sender
+ * that wrote the history. `true` comes only from senders of an older version, which left keeping to each
+ * gateway; a gateway of this version delivers such a send without keeping it (and logs a warning once).
  */
 export type KeptPositions = true | [epoch: string, offset: number][];
 
@@ -109,11 +138,13 @@ type KindType = {
   data: Payload;
   map: Record<string, unknown>;
   int: number;
+  bool: boolean;
   any: unknown;
   'name?': string | null;
   'data?': Payload | null;
   'int?': number | null;
   'kept?': KeptPositions | null;
+  entries: HistoryEntries;
 };
 
 const schema = {
@@ -121,7 +152,8 @@ const schema = {
   // `compact`: the version of the compact layout (frame-compact.ts) the sender reads; absent from older peers,
   // which are then sent msgpack maps only.
   [Cmd.Auth]: { role: 'name', name: 'text', nonce: 'bytes', proof: 'bytes', compact: 'int?' },
-  [Cmd.AuthOk]: { proof: 'bytes', compact: 'int?' },
+  // `history`: the HISTORY_VERSION a register answers (absent from other servers and older registers).
+  [Cmd.AuthOk]: { proof: 'bytes', compact: 'int?', history: 'int?' },
   [Cmd.Error]: { code: 'name', message: 'text' },
   [Cmd.Ping]: {},
   [Cmd.Pong]: {},
@@ -180,6 +212,12 @@ const schema = {
   [Cmd.Query]: { id: 'int', q: 'name', args: 'map' },
   [Cmd.QueryResult]: { id: 'int', value: 'any' },
   [Cmd.QueryError]: { id: 'int', code: 'name', message: 'text' },
+  // `size` and `ttl` are the sender's --history-size and --history-ttl (seconds), as they are Redis's arguments.
+  [Cmd.HistoryAppend]: { id: 'int', stream: 'name', data: 'data', size: 'int', ttl: 'int' },
+  [Cmd.HistoryPosition]: { id: 'int', epoch: 'name', offset: 'int' },
+  // `epoch` null: no position (the answer is the stream's newest one); else read after `offset` of `epoch`.
+  [Cmd.HistoryRead]: { id: 'int', stream: 'name', epoch: 'name?', offset: 'int', ttl: 'int' },
+  [Cmd.HistoryRecovery]: { id: 'int', recovered: 'bool', epoch: 'name', offset: 'int', messages: 'entries' },
 } as const satisfies Record<Cmd, Record<string, FieldKind>>;
 
 type Schema = typeof schema;
@@ -241,6 +279,8 @@ function fits(kind: FieldKind, value: unknown): boolean {
       return isPlainObject(value) && nestsAtMost(value, MAX_NESTING);
     case 'int':
       return Number.isSafeInteger(value);
+    case 'bool':
+      return typeof value === 'boolean';
     case 'any':
       return true;
     case 'name?':
@@ -255,6 +295,11 @@ function fits(kind: FieldKind, value: unknown): boolean {
         value === true ||
         (Array.isArray(value) &&
           value.every((p) => Array.isArray(p) && p.length === 2 && isName(p[0]) && Number.isSafeInteger(p[1])))
+      );
+    case 'entries':
+      return (
+        Array.isArray(value) &&
+        value.every((e) => Array.isArray(e) && e.length === 2 && Number.isSafeInteger(e[0]) && isData(e[1]))
       );
   }
 }

@@ -76,8 +76,8 @@ export const ErrorCode = {
   /** The `--protocol` module could not be loaded, or does not export a codec (`input`, `decode`, `encode`). */
   ProtocolModule: 'SB_ERR_PROTOCOL_MODULE',
   /**
-   * A kept send (`keep: true`) or a replay could not reach the history (Redis down, too slow, or too many
-   * requests waiting for it). The kept send was not made: nothing was handed to any client. Ordinary sends are
+   * A kept send (`keep: true`) or a replay could not reach the history (Redis, or the first register, which
+   * holds the embedded history: down, too slow, of an older version, or too many requests waiting for it). The kept send was not made: nothing was handed to any client. Ordinary sends are
    * not affected.
    */
   HistoryUnavailable: 'SB_ERR_HISTORY_UNAVAILABLE',

@@ -1,5 +1,5 @@
 import { formatHostPort, type HostPort } from './address.ts';
-import { Cmd, cmdName, parseMessage, type Message } from './commands.ts';
+import { Cmd, cmdName, HISTORY_VERSION, parseMessage, type Message } from './commands.ts';
 import { ErrorCode, peerErrorCode, SwitchboardError } from './errors.ts';
 import { FrameDecoder } from './frame-decoder.ts';
 import { encodeFrame } from './frame-encoder.ts';
@@ -24,6 +24,8 @@ export interface LinkOptions {
   tls?: LinkTls;
   /** Servers only: connections allowed mid-handshake at once (HandshakeGate). @default 128 */
   maxPendingHandshakes?: number;
+  /** Servers only: this server answers the history commands (a register), and says so in its AuthOk. */
+  answersHistory?: boolean;
   /**
    * Ping period of an open link. A link that received nothing for HEARTBEAT_MAX_MISSED periods is closed;
    * silence is checked once per period, so a dead peer is noticed 3 to 4 periods after its last frame.
@@ -103,6 +105,8 @@ export class Link {
    * version do not, and are sent msgpack maps only.
    */
   compact = false;
+  /** The peer answers the history commands (a register of this version): it said so in the handshake. */
+  peerAnswersHistory = false;
 
   private readonly writer: FrameWriter;
   private readonly decoder: FrameDecoder;
@@ -331,7 +335,12 @@ export class Link {
       // Compact frames both ways when the peer reads them too (it says which version it reads).
       const compact = message.compact === COMPACT_VERSION;
       const proof = serverProof(options.secret, message.nonce, serverNonce);
-      link.send(compact ? { cmd: Cmd.AuthOk, proof, compact: COMPACT_VERSION } : { cmd: Cmd.AuthOk, proof });
+      link.send({
+        cmd: Cmd.AuthOk,
+        proof,
+        ...(compact ? { compact: COMPACT_VERSION } : {}),
+        ...(options.answersHistory ? { history: HISTORY_VERSION } : {}),
+      });
       link.compact = compact;
       link.open();
       admitted?.passed();
@@ -416,6 +425,7 @@ export class Link {
             );
           }
           link.compact = message.compact === COMPACT_VERSION;
+          link.peerAnswersHistory = message.history === HISTORY_VERSION;
           link.open();
           link.onClose = () => {};
           settle();

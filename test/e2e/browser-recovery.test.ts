@@ -85,8 +85,8 @@ for (const store of ['memory', 'redis'] as const) {
     let browser: BrowserContext | null = null;
     const uid = `reader-${store}`;
     // The page (always from gateway 0's origin, which its localStorage belongs to) comes back over a WebSocket to
-    // the other gateway where the history is shared.
-    const back = store === 'redis' ? 1 : 0;
+    // the other gateway: both histories are shared by every gateway.
+    const back = 1;
     const http = (i: number) => `http://${host}:${7272 + i}`;
 
     before(async () => {
@@ -94,7 +94,7 @@ for (const store of ['memory', 'redis'] as const) {
       const history = ['--history', redis?.url ?? 'memory'];
       cluster = new Cluster({
         host,
-        gateways: store === 'memory' ? 1 : 2,
+        gateways: 2,
         workers: 1,
         gatewayArgs: history,
         workerArgs: history,

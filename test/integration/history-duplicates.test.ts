@@ -32,7 +32,7 @@ for (const store of ['memory', 'redis'] as const) {
       const history = ['--history', redis?.url ?? 'memory', '--history-size', '1000'];
       cluster = new Cluster({
         host: store === 'memory' ? '127.0.0.185' : '127.0.0.186',
-        gateways: store === 'memory' ? 1 : 2,
+        gateways: 2,
         workers: 1,
         gatewayArgs: history,
         workerArgs: history,
@@ -79,7 +79,7 @@ for (const store of ['memory', 'redis'] as const) {
         await Promise.all(inFlight);
       });
       await sleep(10);
-      const again = new RecoveringClient(cluster.wsUrl(store === 'redis' ? 1 : 0), {
+      const again = new RecoveringClient(cluster.wsUrl(1), {
         [`uid:${uid}`]: [mid.epoch, mid.offset],
       });
       open.push(again);

@@ -1,7 +1,9 @@
-// Kept messages and recovery by position, with real processes, on the embedded history and on a real Redis:
-// a client that was away is given every kept message it missed once and in order, then the live ones; one whose
-// position the history no longer covers is told so; clients that do not speak the recovery subprotocol see the
-// very bytes they saw before kept messages existed.
+// Kept messages and recovery by position, with real processes, on the embedded history (held by the register)
+// and on a real Redis: a client that was away, or whose gateway was killed, is given every kept message it
+// missed once and in order, then the live ones, on the gateway it comes back to; one whose position the history
+// no longer covers (trimmed, or the store restarted) is told so; a store that is down fails kept sends loudly
+// and leaves ordinary sends alone; clients that do not speak the recovery subprotocol see the very bytes they
+// saw before kept messages existed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GatewayClient } from '../../index.ts';
@@ -11,6 +13,7 @@ import { Cluster } from '../helpers/cluster.ts';
 import { killAll } from '../helpers/processes.ts';
 import { RecoveringClient, type Received } from '../helpers/recovering-client.ts';
 import { RedisServer } from '../helpers/redis.ts';
+import { until } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
 const quiet = createLogger({}, 'silent');
@@ -30,8 +33,7 @@ for (const store of ['memory', 'redis'] as const) {
       const history = ['--history', redis?.url ?? 'memory', '--history-size', String(SIZE)];
       cluster = new Cluster({
         host: store === 'memory' ? '127.0.0.181' : '127.0.0.182',
-        // The embedded history lives in each gateway: one gateway, as on one host.
-        gateways: store === 'memory' ? 1 : 2,
+        gateways: 2,
         workers: 1,
         gatewayArgs: history,
         workerArgs: history,
@@ -87,8 +89,8 @@ for (const store of ['memory', 'redis'] as const) {
       first.close();
 
       for (const text of ['m2', 'm3', 'm4']) await sender.sendToUid('alice', text, { keep: true });
-      // Back on the other gateway where there is one (the one it was on, for the embedded history).
-      const again = await recovering(store === 'redis' ? 1 : 0, { [stream]: [m1.epoch, m1.offset] });
+      // Back on the other gateway.
+      const again = await recovering(1, { [stream]: [m1.epoch, m1.offset] });
       const bound = again.call('bindUid', '$self', 'alice');
       // Sent while the replay runs: it must come after m4, once.
       const live = sender.sendToUid('alice', 'm5', { keep: true });
@@ -125,6 +127,36 @@ for (const store of ['memory', 'redis'] as const) {
       });
     });
 
+    it('replays on gateway A, restarted, what was kept while it was killed', async () => {
+      const first = await recovering(0);
+      await first.call('bindUid', '$self', 'dave');
+      const start = (await first.next(isEvent('position'))) as { epoch: string; offset: number };
+      await sender.sendToUid('dave', 'd1', { keep: true });
+      const d1 = (await first.next(isKept)) as Received & { kind: 'kept' };
+      await cluster.gateways[0]!.kill('SIGKILL');
+      for (const text of ['d2', 'd3', 'd4']) await sender.sendToUid('dave', text, { keep: true });
+      await cluster.startGateway(0).ready();
+      await cluster.registerKnows();
+      for (const worker of cluster.workers) await cluster.workerReady(worker!);
+      const again = await recovering(0, { 'uid:dave': [d1.epoch, d1.offset] });
+      await again.call('bindUid', '$self', 'dave');
+      const got: Received[] = [];
+      for (let i = 0; i < 3; i++) got.push(await again.next(isKept));
+      assert.deepEqual(
+        got.map((m) => m.kind === 'kept' && [m.data, m.epoch, m.offset]),
+        [
+          ['d2', start.epoch, start.offset + 2],
+          ['d3', start.epoch, start.offset + 3],
+          ['d4', start.epoch, start.offset + 4],
+        ],
+      );
+      await again.next(isEvent('recovered'));
+      await sender.sendToUid('dave', 'd5', { keep: true });
+      const d5 = (await again.next(isKept)) as Received & { kind: 'kept' };
+      assert.deepEqual([d5.data, d5.offset], ['d5', start.offset + 5]);
+      await assert.rejects(again.next(isKept, 300));
+    });
+
     if (store === 'redis') {
       it('fails kept sends loudly while Redis is down, keeps ordinary sends working, and tells a restart apart', async () => {
         const raw = await TestClient.connect(cluster.wsUrl(0));
@@ -145,30 +177,79 @@ for (const store of ['memory', 'redis'] as const) {
         await after.call('bindUid', '$self', 'bob');
         await after.next(isEvent('lost'));
       });
+    }
 
-      it('replays on gateway B what was kept while gateway A, where the client was, is killed', async () => {
-        const first = await recovering(0);
-        await first.call('bindUid', '$self', 'carol');
-        const start = (await first.next(isEvent('position'))) as { epoch: string; offset: number };
-        await sender.sendToUid('carol', 'k1', { keep: true });
-        const k1 = (await first.next(isKept)) as Received & { kind: 'kept' };
-        await cluster.gateways[0]!.kill('SIGKILL');
-        for (const text of ['k2', 'k3', 'k4']) await sender.sendToUid('carol', text, { keep: true });
-        const again = await recovering(1, { 'uid:carol': [k1.epoch, k1.offset] });
-        await again.call('bindUid', '$self', 'carol');
-        const got: Received[] = [];
-        for (let i = 0; i < 3; i++) got.push(await again.next(isKept));
-        assert.deepEqual(
-          got.map((m) => m.kind === 'kept' && [m.data, m.offset]),
-          [
-            ['k2', start.offset + 2],
-            ['k3', start.offset + 3],
-            ['k4', start.offset + 4],
-          ],
+    if (store === 'memory') {
+      it('fails kept sends loudly while the register is down, keeps ordinary sends working, and tells a restart apart', async () => {
+        const raw = await TestClient.connect(cluster.wsUrl(0));
+        open.push(raw.ws);
+        await raw.call('bindUid', '$self', 'outage');
+        const before = await recovering(1);
+        await before.call('bindUid', '$self', 'bob');
+        const start = (await before.next(isEvent('position'))) as { epoch: string; offset: number };
+        await sender.sendToUid('bob', 'b1', { keep: true });
+        const b1 = (await before.next(isKept)) as Received & { kind: 'kept' };
+        assert.equal(b1.epoch, start.epoch);
+        before.close();
+        await cluster.register.kill('SIGKILL');
+        await assert.rejects(sender.sendToUid('outage', 'kept?', { keep: true }), {
+          code: ErrorCode.HistoryUnavailable,
+        });
+        await assert.rejects(sender.sendToGroup('outage-room', 'kept?', null, { keep: true }), {
+          code: ErrorCode.HistoryUnavailable,
+        });
+        sender.sendToUid('outage', 'ordinary');
+        assert.equal((await raw.next((m) => m === 'ordinary' || m === 'kept?')) as string, 'ordinary');
+        // While it is down a recovering client is told "not recovered" (the history cannot be read).
+        const during = await recovering(0, { 'uid:bob': [b1.epoch, b1.offset] });
+        await during.call('bindUid', '$self', 'bob');
+        const unread = (await during.next(isEvent('lost'))) as { epoch: string | null };
+        assert.equal(unread.epoch, null);
+        during.close();
+
+        await cluster.startRegister().ready();
+        await cluster.registerKnows();
+        // A restarted register lost its history: a new epoch, and positions of before are not recovered.
+        await until(
+          'a kept send works again',
+          () => sender.sendToUid('outage', 'kept again', { keep: true }).then(() => true),
+          Boolean,
+          {
+            timeoutMs: 20_000,
+            intervalMs: 200,
+          },
         );
-        await again.next(isEvent('recovered'));
-        await assert.rejects(again.next(isKept, 300));
+        assert.equal((await raw.next((m) => m === 'kept again')) as string, 'kept again');
+        const after = await recovering(0, { 'uid:bob': [b1.epoch, b1.offset] });
+        await after.call('bindUid', '$self', 'bob');
+        const lost = (await after.next(isEvent('lost'))) as { epoch: string | null; offset: number };
+        assert.ok(lost.epoch !== null && lost.epoch !== b1.epoch, `a new epoch, got ${lost.epoch}`);
+        await assert.rejects(after.next(isKept, 300));
       });
     }
+
+    it('replays on gateway B what was kept while gateway A, where the client was, is killed', async () => {
+      const first = await recovering(0);
+      await first.call('bindUid', '$self', 'carol');
+      const start = (await first.next(isEvent('position'))) as { epoch: string; offset: number };
+      await sender.sendToUid('carol', 'k1', { keep: true });
+      const k1 = (await first.next(isKept)) as Received & { kind: 'kept' };
+      await cluster.gateways[0]!.kill('SIGKILL');
+      for (const text of ['k2', 'k3', 'k4']) await sender.sendToUid('carol', text, { keep: true });
+      const again = await recovering(1, { 'uid:carol': [k1.epoch, k1.offset] });
+      await again.call('bindUid', '$self', 'carol');
+      const got: Received[] = [];
+      for (let i = 0; i < 3; i++) got.push(await again.next(isKept));
+      assert.deepEqual(
+        got.map((m) => m.kind === 'kept' && [m.data, m.offset]),
+        [
+          ['k2', start.offset + 2],
+          ['k3', start.offset + 3],
+          ['k4', start.offset + 4],
+        ],
+      );
+      await again.next(isEvent('recovered'));
+      await assert.rejects(again.next(isKept, 300));
+    });
   });
 }

@@ -28,6 +28,14 @@ describe('parseMessage', () => {
     assert.equal(parseMessage({ cmd: Cmd.SetRouteKey, client: 'c', key: null }).cmd, Cmd.SetRouteKey);
     // Events from a gateway that sends no address or route key (an older one) are still events.
     assert.equal(parseMessage({ cmd: Cmd.EvMessage, client: 'c', session: {}, data: 'x' }).cmd, Cmd.EvMessage);
+    const read = { cmd: Cmd.HistoryRead, id: 1, stream: 'uid:a', epoch: null, offset: 0, ttl: 60 };
+    assert.equal(parseMessage(read).cmd, Cmd.HistoryRead);
+    const entries = [
+      [1, 'text'],
+      [2, new Uint8Array([0])],
+    ];
+    const recovery = { cmd: Cmd.HistoryRecovery, id: 1, recovered: true, epoch: 'e', offset: 2, messages: entries };
+    assert.equal(parseMessage(recovery).cmd, Cmd.HistoryRecovery);
   });
 
   it('refuses unknown commands, wrong field types and oversize names with SB_ERR_BAD_FRAME', () => {
@@ -47,6 +55,10 @@ describe('parseMessage', () => {
       { cmd: Cmd.SetRouteKey, client: 'c', key: 5 },
       { cmd: Cmd.SetRouteKey, client: 'c', key: 'k'.repeat(MAX_NAME_LENGTH + 1) },
       { cmd: Cmd.EvMessage, client: 'c', session: {}, data: 'x', port: '80' },
+      { cmd: Cmd.HistoryAppend, id: 1, stream: 'uid:a', data: 'x', size: 10 },
+      { cmd: Cmd.HistoryRecovery, id: 1, recovered: 1, epoch: 'e', offset: 0, messages: [] },
+      { cmd: Cmd.HistoryRecovery, id: 1, recovered: true, epoch: 'e', offset: 1, messages: [['1', 'x']] },
+      { cmd: Cmd.HistoryRecovery, id: 1, recovered: true, epoch: 'e', offset: 1, messages: [[1, { x: 1 }]] },
     ];
     for (const value of bad) {
       assert.throws(() => parseMessage(value), { code: 'SB_ERR_BAD_FRAME' }, JSON.stringify(value));

@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ALLOWED: Record<string, readonly string[]> = {
   shared: [],
   history: ['shared'],
-  register: ['shared'],
+  register: ['shared', 'history'],
   gateway: ['shared', 'history'],
   'gateway-api': ['shared', 'history'],
   business: ['shared', 'gateway-api'],
