@@ -228,13 +228,20 @@ export class Supervisor {
    * that drains is listed, as `draining`, after the slot's current process until it has exited.
    */
   async status(): Promise<ProcessStatus[]> {
-    const rows = this.slots.flatMap((slot) => {
+    return Promise.all(this.processes().map(({ slot, worker, state }) => this.statusRow(slot, worker, state)));
+  }
+
+  /**
+   * Every process to list, in slot order: the slot's current one (none while it restarts), then those that left
+   * the slot and have not exited. While a slot stops, only its draining process is listed.
+   */
+  private processes(): { slot: Slot; worker: Worker | null; state: ProcessState }[] {
+    return this.slots.flatMap((slot) => {
       const leaving = [...this.leaving].filter(([w]) => this.slotOf.get(w) === slot);
-      // While it stops, a slot has only its draining process to show.
-      const current = slot.worker || leaving.length === 0 ? [this.slotRow(slot)] : [];
-      return [...current, ...leaving.map(([w, state]) => this.leavingRow(slot, w, state))];
+      const current =
+        slot.worker || leaving.length === 0 ? [{ slot, worker: slot.worker, state: this.stateOf(slot) }] : [];
+      return [...current, ...leaving.map(([worker, state]) => ({ slot, worker, state }))];
     });
-    return Promise.all(rows);
   }
 
   private stateOf(slot: Slot): ProcessState {
@@ -246,25 +253,9 @@ export class Supervisor {
     return 'starting';
   }
 
-  private async leavingRow(slot: Slot, worker: Worker, state: ProcessState): Promise<ProcessStatus> {
+  /** One row of `status`; the slot's current process also gets its rates since the previous request. */
+  private async statusRow(slot: Slot, worker: Worker | null, state: ProcessState): Promise<ProcessStatus> {
     const now = Date.now();
-    const stats = await this.askStats(worker);
-    return {
-      role: slot.role,
-      state,
-      ...(slot.label ? { label: slot.label } : {}),
-      index: slot.index,
-      pid: worker.process.pid ?? null,
-      uptime: Math.round((now - (this.startedAt.get(worker) ?? now)) / 1000),
-      rss: stats?.rss ?? null,
-      ...stats,
-    };
-  }
-
-  private async slotRow(slot: Slot): Promise<ProcessStatus> {
-    const now = Date.now();
-    const worker = slot.worker;
-    const state = this.stateOf(slot);
     const stats = worker ? await this.askStats(worker) : null;
     const startedAt = (worker && this.startedAt.get(worker)) ?? now;
     const row: ProcessStatus = {
@@ -277,6 +268,7 @@ export class Supervisor {
       rss: stats?.rss ?? null,
       ...stats,
     };
+    if (worker !== slot.worker) return row;
     if (stats && stats.messagesIn !== undefined) {
       const prev = slot.last ?? { at: startedAt, stats: { rss: 0, messagesIn: 0, messagesOut: 0 } };
       const seconds = Math.max(0.001, (now - prev.at) / 1000);
@@ -315,10 +307,7 @@ export class Supervisor {
         metrics: values ?? {},
       };
     };
-    return Promise.all([
-      ...this.slots.map((slot) => one(slot, slot.worker, this.stateOf(slot))),
-      ...[...this.leaving].map(([worker, state]) => one(this.slotOf.get(worker)!, worker, state)),
-    ]);
+    return Promise.all(this.processes().map(({ slot, worker, state }) => one(slot, worker, state)));
   }
 
   private changed(slot: Slot, worker: Worker | null, what: ProcessChange['what'], detail?: string): void {

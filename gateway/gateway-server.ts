@@ -461,16 +461,11 @@ export class GatewayServer {
   private throttle(client: ClientState, wait: number): boolean {
     const { maxMessagesPerSecond } = this.options;
     if (client.rate!.abusive) {
-      // The rest of a chunk read before the close still arrives: close and log once.
-      if (client.conn.readyState !== OPEN) return false;
       this.log.warn(`client ${client.id} kept sending far above ${maxMessagesPerSecond} messages/s: disconnected`, {
         code: ClientLogCode.RateLimit,
         ip: client.ip,
       });
-      unthrottle(client); // the close handshake needs the client's socket read
-      client.conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded');
-      this.counters.framesDropped.refused++;
-      dropQueuedMessages(client, this.counters);
+      this.refuse(client, CloseCode.PolicyViolation, 'message rate limit exceeded');
       return false;
     }
     if (!client.throttle) {
@@ -487,11 +482,19 @@ export class GatewayServer {
         code: ClientLogCode.TryAgainLater,
         ip: client.ip,
       });
-      unthrottle(client); // the close handshake needs the client's socket read
-      client.conn.close(CloseCode.TryAgainLater, 'too many pending messages');
-      this.counters.framesDropped.refused++;
-      dropQueuedMessages(client, this.counters);
+      this.refuse(client, CloseCode.TryAgainLater, 'too many pending messages');
     }
+  }
+
+  /**
+   * Closes a client for what its last frame did (logged by the caller, once: admitMessage drops what a closing
+   * client still sends), and drops its messages still waiting for a worker.
+   */
+  private refuse(client: ClientState, code: number, reason: string): void {
+    unthrottle(client); // the close handshake needs the client's socket read
+    client.conn.close(code, reason);
+    this.counters.framesDropped.refused++;
+    dropQueuedMessages(client, this.counters);
   }
 
   private clientClosed(client: ClientState): void {
