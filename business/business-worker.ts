@@ -246,8 +246,8 @@ export class BusinessWorker {
       ({ msg, link, gateway } = next);
     }
     lane.running = false;
-    lane.idleSince = performance.now();
     if (lane.left === null || msg.cmd === Cmd.EvClose) this.lanes.delete(clientId);
+    else lane.idleSince = performance.now();
   }
 
   private forgetIdleLanes(now: number): void {
