@@ -22,6 +22,14 @@ interface LeftState {
   routeKey: string | null;
 }
 
+/** What an event started from, to tell whether its handler changed the client's state. */
+interface Before {
+  uid: string | null;
+  routeKey: string | null;
+  /** It started from what an earlier event left rather than from what the gateway sent. */
+  left: boolean;
+}
+
 /** An event waiting for the client's running one to finish. */
 interface QueuedEvent {
   msg: ClientEvent;
@@ -224,30 +232,48 @@ export class BusinessWorker {
 
   /** An event from a gateway: run now, or after the client's running one. */
   private accept(msg: ClientEvent, link: Link, gateway: string): void {
-    const now = performance.now();
-    if (now - this.lastLaneSweep > IDLE_LANE_MS / 2) this.forgetIdleLanes(now);
     let lane = this.lanes.get(msg.client);
     if (lane === undefined) {
-      lane = { queue: [], running: false, left: null, gateway, idleSince: now };
+      lane = { queue: [], running: false, left: null, gateway, idleSince: 0 };
       this.lanes.set(msg.client, lane);
     }
     if (lane.running) lane.queue.push({ msg, link, gateway });
-    else void this.run(lane, msg, link, gateway);
+    else this.run(lane, { msg, link, gateway });
   }
 
-  /** Runs the client's events one after the other until none is waiting. */
-  private async run(lane: ClientLane, msg: ClientEvent, link: Link, gateway: string): Promise<void> {
-    const clientId = msg.client;
+  /**
+   * Runs the client's events one after the other until none is waiting. While handlers return no promise this
+   * stays synchronous, so a synchronous handler costs no promise (with AsyncLocalStorage on, every promise
+   * also runs its hooks); an asynchronous one holds the lane until it has ended.
+   */
+  private run(lane: ClientLane, first: QueuedEvent): void {
     lane.running = true;
-    for (;;) {
-      await this.handle(msg, link, gateway, lane);
-      const next = lane.queue.shift();
-      if (next === undefined) break;
-      ({ msg, link, gateway } = next);
+    for (let next: QueuedEvent | undefined = first; next !== undefined; next = lane.queue.shift()) {
+      const pending = this.handle(next, lane);
+      if (pending !== undefined) {
+        const cmd = next.msg.cmd;
+        void pending.then(() => {
+          const after = lane.queue.shift();
+          if (after === undefined) this.idle(lane, next!.msg.client, cmd);
+          else this.run(lane, after);
+        });
+        return;
+      }
+      first = next;
     }
+    this.idle(lane, first.msg.client, first.msg.cmd);
+  }
+
+  /** The lane has nothing left to run: kept only while its last handler's changes may not be at the gateway. */
+  private idle(lane: ClientLane, clientId: string, lastCmd: ClientEvent['cmd']): void {
     lane.running = false;
-    if (lane.left === null || msg.cmd === Cmd.EvClose) this.lanes.delete(clientId);
-    else lane.idleSince = performance.now();
+    if (lane.left === null || lastCmd === Cmd.EvClose) {
+      this.lanes.delete(clientId);
+      return;
+    }
+    const now = performance.now();
+    lane.idleSince = now;
+    if (now - this.lastLaneSweep > IDLE_LANE_MS / 2) this.forgetIdleLanes(now);
   }
 
   private forgetIdleLanes(now: number): void {
@@ -264,8 +290,8 @@ export class BusinessWorker {
     }
   }
 
-  private async handle(msg: ClientEvent, link: Link, gateway: string, lane: ClientLane): Promise<void> {
-    const { handlers } = this;
+  /** Runs one event's handler; a promise only when it did not end synchronously (it never rejects). */
+  private handle({ msg, link, gateway }: QueuedEvent, lane: ClientLane): Promise<void> | undefined {
     const clientId = msg.client;
     const event = msg.cmd === Cmd.EvConnect ? 'connect' : msg.cmd === Cmd.EvMessage ? 'message' : 'close';
     // The gateway builds the request map of EvConnect from the upgrade request (a ClientRequest).
@@ -289,44 +315,65 @@ export class BusinessWorker {
       ...(request ? { request } : {}),
     };
     const scope: EventScope = { ctx, baseline };
+    const before: Before = { uid, routeKey, left: left !== null };
     this.inFlight++;
-    const startedAt = performance.now();
-    let running: RunningEvent | null = null;
+    // Only the first events of a fresh worker wait for onWorkerStart.
+    if (!this.ready) return this.started.then(() => this.invoke(msg, scope, before, link, lane));
+    return this.invoke(msg, scope, before, link, lane);
+  }
+
+  /** Calls the handler in the event's scope; then `finish`, at once or when its promise has settled. */
+  private invoke(msg: ClientEvent, scope: EventScope, before: Before, link: Link, lane: ClientLane) {
+    const { clientId, event } = scope.ctx;
+    const running = this.watch.start(clientId, event, scope);
+    let result: unknown;
     try {
-      // Only the first events of a fresh worker wait for onWorkerStart; later ones skip the await.
-      if (!this.ready) await this.started;
-      running = this.watch.start(clientId, event, scope);
-      const result = runtime.events.run(scope, () => {
-        switch (msg.cmd) {
-          case Cmd.EvConnect:
-            return this.connected(clientId, ctx, scope);
-          case Cmd.EvMessage:
-            return handlers.onMessage?.(clientId, msg.data as string | Buffer, ctx);
-          case Cmd.EvClose:
-            return handlers.onClose?.(clientId, ctx);
-        }
-      });
-      // Past the handler timeout this resolves without the handler: the client's next event goes ahead.
-      if (isThenable(result)) await this.watch.settled(running, result);
+      result = runtime.events.run(scope, this.dispatch, msg, scope);
     } catch (error) {
-      this.metrics.handlerError(event);
-      this.options.log.error(`on${event[0]!.toUpperCase()}${event.slice(1)} threw for client ${clientId}`, {
-        client: clientId,
-        event,
-        error,
-      });
-    } finally {
-      if (running && !running.timedOut) this.watch.end(running, undefined);
-      this.inFlight--;
-      this.observe(event, clientId, performance.now() - startedAt, running?.timedOut === true);
+      this.handlerFailed(scope, error);
     }
-    if (event !== 'close') {
+    if (!isThenable(result)) return void this.finish(running, scope, before, link, lane);
+    // Past the handler timeout this resolves without the handler: the client's next event goes ahead.
+    return this.watch.settled(running, result).then(
+      () => this.finish(running, scope, before, link, lane),
+      (error: unknown) => {
+        this.handlerFailed(scope, error);
+        this.finish(running, scope, before, link, lane);
+      },
+    );
+  }
+
+  /** The handler for the event's kind; called inside the event's AsyncLocalStorage scope. */
+  private readonly dispatch = (msg: ClientEvent, scope: EventScope): unknown => {
+    const { ctx } = scope;
+    switch (msg.cmd) {
+      case Cmd.EvConnect:
+        return this.connected(ctx.clientId, ctx, scope);
+      case Cmd.EvMessage:
+        return this.handlers.onMessage?.(ctx.clientId, msg.data as string | Buffer, ctx);
+      case Cmd.EvClose:
+        return this.handlers.onClose?.(ctx.clientId, ctx);
+    }
+  };
+
+  private handlerFailed({ ctx: { clientId, event } }: EventScope, error: unknown): void {
+    this.metrics.handlerError(event);
+    this.options.log.error(`${handlerName(event)} threw for client ${clientId}`, { client: clientId, event, error });
+  }
+
+  /** The handler ended (or timed out): counted, its changes written back, and the event reported done. */
+  private finish(running: RunningEvent, scope: EventScope, before: Before, link: Link, lane: ClientLane): void {
+    const { ctx, baseline } = scope;
+    if (!running.timedOut) this.watch.end(running, undefined);
+    this.inFlight--;
+    this.observe(ctx.event, ctx.clientId, performance.now() - running.startedAt, running.timedOut);
+    if (ctx.event !== 'close') {
       const session = this.writeBackSession(scope, link);
-      if (left || session !== baseline || ctx.uid !== uid || ctx.routeKey !== routeKey) {
+      if (before.left || session !== baseline || ctx.uid !== before.uid || ctx.routeKey !== before.routeKey) {
         lane.left = { session, uid: ctx.uid, routeKey: ctx.routeKey };
       }
     }
-    link.send({ cmd: Cmd.EventDone, client: clientId });
+    link.send({ cmd: Cmd.EventDone, client: ctx.clientId });
   }
 
   /** onConnect, then (unless it closed the client) onWebSocketConnect, as GatewayWorker calls them. */
