@@ -33,6 +33,13 @@ export class ClientCommands {
   }
 
   private readonly keptDelivery: KeptDelivery;
+  /** The current send's data tagged for recovering clients: made once per send, when one of them gets it. */
+  private taggedOut: PreparedFrame | null = null;
+
+  /** Clients that speak the recovery subprotocol get the same data with a tag in front. */
+  private frameFor(client: ClientState, out: PreparedFrame, data: SendCommand['data']): PreparedFrame {
+    return client.kept ? (this.taggedOut ??= tagged(data)) : out;
+  }
 
   /** Hands the data of a send command to its clients; returns how many. */
   send(msg: SendCommand): number {
@@ -43,21 +50,20 @@ export class ClientCommands {
     if ((msg.cmd === Cmd.SendToUids || msg.cmd === Cmd.SendToGroups) && msg.kept != null) {
       return this.sendKept(msg, out);
     }
-    // Clients that speak the recovery subprotocol get the same data with a tag in front: made once, if needed.
-    let taggedOut: PreparedFrame | null = null;
-    const frameFor = (client: ClientState) => (client.kept ? (taggedOut ??= tagged(msg.data)) : out);
+    this.taggedOut = null;
     let delivered = 0;
     switch (msg.cmd) {
       case Cmd.SendToClients:
         for (const id of msg.clients) {
           const client = registry.get(id);
-          if (client && this.deliver(client, frameFor(client))) delivered++;
+          if (client && this.deliver(client, this.frameFor(client, out, msg.data))) delivered++;
         }
         return delivered;
       case Cmd.SendToUids:
         for (const uid of msg.uids) {
           const clients = registry.uids.get(uid);
-          if (clients) for (const client of clients) if (this.deliver(client, frameFor(client))) delivered++;
+          if (clients)
+            for (const client of clients) if (this.deliver(client, this.frameFor(client, out, msg.data))) delivered++;
         }
         return delivered;
       case Cmd.SendToGroups: {
@@ -69,7 +75,7 @@ export class ClientCommands {
           for (const client of members) {
             if (exclude.has(client.id) || sent?.has(client)) continue;
             sent?.add(client);
-            if (this.deliver(client, frameFor(client))) delivered++;
+            if (this.deliver(client, this.frameFor(client, out, msg.data))) delivered++;
           }
         }
         return delivered;
@@ -77,7 +83,7 @@ export class ClientCommands {
       case Cmd.SendToAll: {
         const exclude = new Set(msg.exclude);
         for (const client of registry.clients.values()) {
-          if (!exclude.has(client.id) && this.deliver(client, frameFor(client))) delivered++;
+          if (!exclude.has(client.id) && this.deliver(client, this.frameFor(client, out, msg.data))) delivered++;
         }
         return delivered;
       }

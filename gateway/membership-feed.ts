@@ -106,7 +106,8 @@ export class MembershipFeed {
 
   /** Sends every subscriber what it lacks now and writes it to the network (see the class comment). */
   flush(): void {
-    this.catchUpAll();
+    // Called before every write to a client: nothing to do unless a change or an answer is waiting.
+    if (this.scheduled) this.catchUpAll();
     if (!this.unflushed) return;
     this.unflushed = false;
     for (const link of this.subscribers.keys()) link.flush();
