@@ -50,6 +50,8 @@ export async function latencyScenario(ctx: ScenarioContext): Promise<Row[]> {
           offeredPerSec: offered,
           p99FromDueMs: result.scheduledLatency ? ms(result.scheduledLatency.percentile(0.99)) : null,
           p99OfEachWindowMs: p99s.map(ms),
+          p95Ms: ms(result.latency.percentile(0.95)),
+          p999Ms: ms(result.latency.percentile(0.999)),
         },
       },
       target,
