@@ -1,6 +1,6 @@
 // Clients that pipeline: many events of one client in flight to its worker at once (--max-events-in-flight,
-// default 16). Each handler awaits a random time and counts in the session, so the replies show whether the
-// worker kept the client's order and handed each event the session the previous one left, across reloads and
+// default 16). Each handler counts in the session, two in three after awaiting a random time and one in three
+// at once (a handler that returns no promise), so the replies show whether the worker kept the client's order and handed each event the session the previous one left, across reloads and
 // a worker killed with SIGKILL. Real processes (`switchboard start`), real WebSocket clients.
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,8 @@ async function pipeline(streamers: TestClient[], total: number, progress: { sent
   while (!progress.stop && sent.some((n) => n < total)) {
     streamers.forEach((s, i) => {
       const answered = repliesOf(s).length;
-      while (sent[i]! < total && sent[i]! - answered < 32) s.send({ seq: sent[i]!++ });
+      while (sent[i]! < total && sent[i]! - answered < 32)
+        s.send(sent[i]! % 3 === 0 ? { seq: sent[i]!++, sync: true } : { seq: sent[i]!++ });
     });
     await sleep(3);
   }
