@@ -323,7 +323,13 @@ export class BusinessWorker {
   }
 
   /** Calls the handler in the event's scope; then `finish`, at once or when its promise has settled. */
-  private invoke(msg: ClientEvent, scope: EventScope, before: Before, link: Link, lane: ClientLane) {
+  private invoke(
+    msg: ClientEvent,
+    scope: EventScope,
+    before: Before,
+    link: Link,
+    lane: ClientLane,
+  ): Promise<void> | undefined {
     const { clientId, event } = scope.ctx;
     const running = this.watch.start(clientId, event, scope);
     let result: unknown;
