@@ -13,6 +13,11 @@ export function registerMetrics(server: RegisterServer): Registry {
     'Workers and clients subscribed to the gateway list',
     () => server.subscriberCount,
   );
+  gauge(
+    'switchboard_register_history_streams',
+    'Uids and groups with kept messages in the embedded history (--history memory); expired ones until swept',
+    () => server.history.streamCount,
+  );
   collectProcessMetrics(registry, 'register');
   return registry;
 }

@@ -76,6 +76,14 @@ describe('metrics that fit Prometheus conventions', () => {
     });
     assert.equal(res.status, 200);
     await a.next((m) => m === 'pushed');
+    // A kept one too, so that the register holds a stream in its embedded history.
+    const kept = await fetch(`${API}/v1/send-to-uid`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ uid: 'u1', data: 'kept', keep: true }),
+    });
+    assert.equal(kept.status, 200);
+    await a.next((m) => m === 'kept');
     const b = await TestClient.connect(cluster.wsUrl(0));
     clients.push(b);
     b.close();
@@ -133,6 +141,7 @@ describe('metrics that fit Prometheus conventions', () => {
       );
     }
     assert.equal(metricValue(pages.get(url(9410))!, 'switchboard_register_gateways'), 1);
+    assert.equal(metricValue(pages.get(url(9410))!, 'switchboard_register_history_streams'), 1);
   });
 
   it('every metric the Grafana dashboard charts is served by a role', () => {
