@@ -61,6 +61,21 @@ for (const store of ['memory', 'redis'] as const) {
       return c;
     };
 
+    /**
+     * A recovering client on gateway A is bound to `uid` and gets the kept `first`; then A is SIGKILLed and
+     * `missed` are kept meanwhile. Returns the stream's position at the bind and the message it got.
+     */
+    const missWhileGatewayAIsKilled = async (uid: string, first: string, missed: string[]) => {
+      const client = await recovering(0);
+      await client.call('bindUid', '$self', uid);
+      const start = (await client.next(isEvent('position'))) as { epoch: string; offset: number };
+      await sender.sendToUid(uid, first, { keep: true });
+      const got = (await client.next(isKept)) as Received & { kind: 'kept' };
+      await cluster.gateways[0]!.kill('SIGKILL');
+      for (const text of missed) await sender.sendToUid(uid, text, { keep: true });
+      return { start, got };
+    };
+
     it('gives raw clients the same bytes for a kept send as for an ordinary one', async () => {
       const raw = await TestClient.connect(cluster.wsUrl(0));
       open.push(raw.ws);
@@ -128,13 +143,7 @@ for (const store of ['memory', 'redis'] as const) {
     });
 
     it('replays on gateway A, restarted, what was kept while it was killed', async () => {
-      const first = await recovering(0);
-      await first.call('bindUid', '$self', 'dave');
-      const start = (await first.next(isEvent('position'))) as { epoch: string; offset: number };
-      await sender.sendToUid('dave', 'd1', { keep: true });
-      const d1 = (await first.next(isKept)) as Received & { kind: 'kept' };
-      await cluster.gateways[0]!.kill('SIGKILL');
-      for (const text of ['d2', 'd3', 'd4']) await sender.sendToUid('dave', text, { keep: true });
+      const { start, got: d1 } = await missWhileGatewayAIsKilled('dave', 'd1', ['d2', 'd3', 'd4']);
       await cluster.startGateway(0).ready();
       await cluster.registerKnows();
       for (const worker of cluster.workers) await cluster.workerReady(worker!);
@@ -229,13 +238,7 @@ for (const store of ['memory', 'redis'] as const) {
     }
 
     it('replays on gateway B what was kept while gateway A, where the client was, is killed', async () => {
-      const first = await recovering(0);
-      await first.call('bindUid', '$self', 'carol');
-      const start = (await first.next(isEvent('position'))) as { epoch: string; offset: number };
-      await sender.sendToUid('carol', 'k1', { keep: true });
-      const k1 = (await first.next(isKept)) as Received & { kind: 'kept' };
-      await cluster.gateways[0]!.kill('SIGKILL');
-      for (const text of ['k2', 'k3', 'k4']) await sender.sendToUid('carol', text, { keep: true });
+      const { start, got: k1 } = await missWhileGatewayAIsKilled('carol', 'k1', ['k2', 'k3', 'k4']);
       const again = await recovering(1, { 'uid:carol': [k1.epoch, k1.offset] });
       await again.call('bindUid', '$self', 'carol');
       const got: Received[] = [];
