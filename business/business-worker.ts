@@ -22,14 +22,6 @@ interface LeftState {
   routeKey: string | null;
 }
 
-/** What an event started from, to tell whether its handler changed the client's state. */
-interface Before {
-  uid: string | null;
-  routeKey: string | null;
-  /** It started from what an earlier event left rather than from what the gateway sent. */
-  left: boolean;
-}
-
 /** An event waiting for the client's running one to finish. */
 interface QueuedEvent {
   msg: ClientEvent;
@@ -248,20 +240,20 @@ export class BusinessWorker {
    */
   private run(lane: ClientLane, first: QueuedEvent): void {
     lane.running = true;
-    for (let next: QueuedEvent | undefined = first; next !== undefined; next = lane.queue.shift()) {
-      const pending = this.handle(next, lane);
-      if (pending !== undefined) {
-        const cmd = next.msg.cmd;
-        void pending.then(() => {
-          const after = lane.queue.shift();
-          if (after === undefined) this.idle(lane, next!.msg.client, cmd);
-          else this.run(lane, after);
-        });
-        return;
-      }
-      first = next;
+    let current: QueuedEvent | undefined = first;
+    let last = first;
+    for (; current !== undefined; current = lane.queue.shift()) {
+      last = current;
+      const pending = this.handle(current, lane);
+      if (pending === undefined) continue;
+      void pending.then(() => {
+        const after = lane.queue.shift();
+        if (after === undefined) this.idle(lane, last.msg.client, last.msg.cmd);
+        else this.run(lane, after);
+      });
+      return;
     }
-    this.idle(lane, first.msg.client, first.msg.cmd);
+    this.idle(lane, last.msg.client, last.msg.cmd);
   }
 
   /** The lane has nothing left to run: kept only while its last handler's changes may not be at the gateway. */
@@ -301,35 +293,26 @@ export class BusinessWorker {
     if (msg.cmd === Cmd.EvConnect || !msg.ahead) lane.left = null;
     const { left } = lane;
     const baseline = left ? left.session : sessionSnapshot(msg.session);
-    const uid = left ? left.uid : msg.cmd === Cmd.EvConnect ? null : (msg.uid ?? null);
-    const routeKey = left ? left.routeKey : (msg.routeKey ?? null);
     const ctx: Context = {
       clientId,
       event,
       session: left ? (JSON.parse(left.session) as SessionData) : msg.session,
-      uid,
+      uid: startingUid(msg, left),
       ip: msg.cmd === Cmd.EvConnect ? String(request?.ip ?? '') : (msg.ip ?? ''),
       port: msg.cmd === Cmd.EvConnect ? Number(request?.port ?? 0) : (msg.port ?? 0),
-      routeKey,
+      routeKey: startingRouteKey(msg, left),
       gateway,
       ...(request ? { request } : {}),
     };
     const scope: EventScope = { ctx, baseline };
-    const before: Before = { uid, routeKey, left: left !== null };
     this.inFlight++;
     // Only the first events of a fresh worker wait for onWorkerStart.
-    if (!this.ready) return this.started.then(() => this.invoke(msg, scope, before, link, lane));
-    return this.invoke(msg, scope, before, link, lane);
+    if (!this.ready) return this.started.then(() => this.invoke(msg, scope, link, lane));
+    return this.invoke(msg, scope, link, lane);
   }
 
   /** Calls the handler in the event's scope; then `finish`, at once or when its promise has settled. */
-  private invoke(
-    msg: ClientEvent,
-    scope: EventScope,
-    before: Before,
-    link: Link,
-    lane: ClientLane,
-  ): Promise<void> | undefined {
+  private invoke(msg: ClientEvent, scope: EventScope, link: Link, lane: ClientLane): Promise<void> | undefined {
     const { clientId, event } = scope.ctx;
     const running = this.watch.start(clientId, event, scope);
     let result: unknown;
@@ -338,13 +321,13 @@ export class BusinessWorker {
     } catch (error) {
       this.handlerFailed(scope, error);
     }
-    if (!isThenable(result)) return void this.finish(running, scope, before, link, lane);
+    if (!isThenable(result)) return void this.finish(running, scope, msg, link, lane);
     // Past the handler timeout this resolves without the handler: the client's next event goes ahead.
     return this.watch.settled(running, result).then(
-      () => this.finish(running, scope, before, link, lane),
+      () => this.finish(running, scope, msg, link, lane),
       (error: unknown) => {
         this.handlerFailed(scope, error);
-        this.finish(running, scope, before, link, lane);
+        this.finish(running, scope, msg, link, lane);
       },
     );
   }
@@ -368,14 +351,18 @@ export class BusinessWorker {
   }
 
   /** The handler ended (or timed out): counted, its changes written back, and the event reported done. */
-  private finish(running: RunningEvent, scope: EventScope, before: Before, link: Link, lane: ClientLane): void {
+  private finish(running: RunningEvent, scope: EventScope, msg: ClientEvent, link: Link, lane: ClientLane): void {
     const { ctx, baseline } = scope;
+    // What the event started from: the lane's `left` does not change while its event runs.
+    const { left } = lane;
     if (!running.timedOut) this.watch.end(running, undefined);
     this.inFlight--;
     this.observe(ctx.event, ctx.clientId, performance.now() - running.startedAt, running.timedOut);
     if (ctx.event !== 'close') {
       const session = this.writeBackSession(scope, link);
-      if (before.left || session !== baseline || ctx.uid !== before.uid || ctx.routeKey !== before.routeKey) {
+      const changed =
+        session !== baseline || ctx.uid !== startingUid(msg, left) || ctx.routeKey !== startingRouteKey(msg, left);
+      if (left || changed) {
         lane.left = { session, uid: ctx.uid, routeKey: ctx.routeKey };
       }
     }
@@ -473,6 +460,17 @@ export class BusinessWorker {
     if (snapshot !== baseline) link.send({ cmd: Cmd.SetSession, client: ctx.clientId, session: JSON.parse(snapshot) });
     return snapshot;
   }
+}
+
+/** The uid an event starts from: what the client's last event left, else what the gateway sent. */
+function startingUid(msg: ClientEvent, left: LeftState | null): string | null {
+  if (left) return left.uid;
+  return msg.cmd === Cmd.EvConnect ? null : (msg.uid ?? null);
+}
+
+/** The route key an event starts from, likewise. */
+function startingRouteKey(msg: ClientEvent, left: LeftState | null): string | null {
+  return left ? left.routeKey : (msg.routeKey ?? null);
 }
 
 /** `onMessage` for `message`, as the handlers are named in the events module. */
