@@ -201,7 +201,34 @@ export class Supervisor {
       await this.stop();
       throw err;
     }
+    if (!this.stopping) await this.settle(READY_TIMEOUT_MS);
     return !this.stopping;
+  }
+
+  /**
+   * Waits until every register knows every gateway started here and every business worker is linked to each.
+   * A process is ready on its own terms (a worker once linked to the gateways it has heard of), and gateways
+   * announce themselves while the workers start: without this, "started" could come while a worker had heard of
+   * one gateway only. Logs what is still missing after `timeoutMs`; the links keep being retried after that.
+   */
+  private async settle(timeoutMs: number): Promise<void> {
+    const gateways = this.slots.filter((slot) => slot.role === 'gateway').length;
+    const waiters = this.slots.filter((slot) => slot.role === 'register' || slot.role === 'business');
+    if (gateways === 0 || waiters.length === 0) return;
+    const deadline = Date.now() + timeoutMs;
+    let missing: string[] = [];
+    while (!this.stopping) {
+      const known = await Promise.all(
+        waiters.map(async (slot) => ({ slot, stats: slot.worker ? await this.askStats(slot.worker) : null })),
+      );
+      missing = known
+        .filter(({ stats }) => (stats?.gateways ?? 0) < gateways)
+        .map(({ slot, stats }) => `${slot.role} ${slot.index} knows ${stats?.gateways ?? 0} of ${gateways} gateways`);
+      if (missing.length === 0) return;
+      if (Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (!this.stopping) this.log.warn(`started before every gateway was linked: ${missing.join(', ')}`);
   }
 
   private async handle(request: ControlRequest): Promise<ControlAnswer> {

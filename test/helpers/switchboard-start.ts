@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForMetric } from './metrics.ts';
+import { metricValue, scrape, waitForMetric } from './metrics.ts';
 import { BIN, FIXTURES, RoleProcess } from './processes.ts';
 
 /**
@@ -104,7 +104,8 @@ export class SwitchboardStart {
 
 /**
  * `switchboard start` with the integration tests' app on `host` (gateways on 7272, register on 1236, gateway i's
- * metrics on 9400 + i, worker j's on 9500 + j), resolved once every worker is linked to every gateway.
+ * metrics on 9400 + i, worker j's on 9500 + j), resolved once it said it started. By then every worker must be
+ * linked to every gateway: that is what "started" promises.
  */
 export async function startApiApp(
   host: string,
@@ -117,9 +118,13 @@ export async function startApiApp(
     ...['--gateways', String(gateways), '--workers', String(workers), '--events', `${FIXTURES}api-app.ts`],
     ...['--metrics-listen', `${host}:9400`, '--control', control],
   ]);
+  await start.waitFor('switchboard started', 30_000);
   for (let j = 0; j < workers; j++) {
-    const url = `http://${host}:${9500 + j}/metrics`;
-    await waitForMetric(url, 'switchboard_worker_gateways_linked', (n) => n === gateways, { waitMs: 20_000 });
+    const linked = metricValue(
+      await scrape(`http://${host}:${9500 + j}/metrics`),
+      'switchboard_worker_gateways_linked',
+    );
+    assert.equal(linked, gateways, `worker ${j} links ${linked} of ${gateways} gateways once started`);
   }
   return start;
 }
