@@ -263,7 +263,7 @@ command(
       const health = new Health().add('gateways', () => server.client.notReady());
       serveMetrics(apiMetrics(), parseHostPort(opts.metricsListen), log, health);
     }
-    return { stop: () => server.stop(), stats: () => ({}) };
+    return { stop: () => server.stop(), stats: () => ({ gateways: server.client.linkedGateways }) };
   });
 });
 

@@ -93,6 +93,11 @@ export class GatewayClient extends GatewayApi {
     return this.closed ? 'closed' : this.dir.notReady();
   }
 
+  /** How many gateways are linked now (for `switchboard status`). */
+  get linkedGateways(): number {
+    return [...this.dir.openLinks()].length;
+  }
+
   /** Like the send calls, but resolves with the number of client connections the data was handed to. */
   sendAndCount<K extends SendCall>(call: K, ...args: SendArgs<K>): Promise<number> {
     return this.countDeliveries(call, args);
