@@ -4,7 +4,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { formatHostPort, type HostPort } from '../shared/address.ts';
 import { ClientIdFactory } from '../shared/client-id.ts';
 import { Cmd, cmdName, type ClientRequest, type Message } from '../shared/commands.ts';
-import { ClientLogCode, ErrorCode, SwitchboardError } from '../shared/errors.ts';
+import { ErrorCode, SwitchboardError } from '../shared/errors.ts';
 import { Link, type LinkOptions } from '../shared/link.ts';
 import { listenOn } from '../shared/listen.ts';
 import { createLinkListener } from '../shared/link-server.ts';
@@ -18,7 +18,7 @@ import { answerQuery } from './queries.ts';
 import { addClientLibraryRoutes, addDemoRoutes, addHealthRoutes, addMetricsRoute } from './web-routes.ts';
 import { WorkerRouter, type RoutedWorker } from './worker-router.ts';
 import { Admission } from './admission.ts';
-import { RateLimit } from './rate-limit.ts';
+import { ClientInput } from './client-input.ts';
 import { GatewayCounters, gatewayMetrics } from './gateway-metrics.ts';
 import { MembershipFeed, namesNotHeld } from './membership-feed.ts';
 import { ClientCommands } from './client-commands.ts';
@@ -31,7 +31,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT } from '../shared/handshake.ts';
 import { drainGateway } from './gateway-drain.ts';
 import { ReplyBatch } from './reply-batch.ts';
 import { Health } from '../shared/health.ts';
-import { OPEN, codecWire, websocketWire, type ClientConnection, type ClientWire } from './client-connection.ts';
+import { codecWire, websocketWire, type ClientConnection, type ClientWire } from './client-connection.ts';
 import { loadProtocol } from './protocols/load-protocol.ts';
 import type { ReadFailure } from './protocols/message-reader.ts';
 import type { TcpClient } from './tcp-client.ts';
@@ -57,6 +57,7 @@ export class GatewayServer {
   /** Replies wait for the end of an input that changed membership, so its changes leave as one update. */
   private readonly replies = new ReplyBatch(() => this.membership.hasPending);
   private readonly admission: Admission;
+  private readonly input: ClientInput;
   /** Made by start, once the protocol is loaded. */
   private commands!: ClientCommands;
   private kept: KeptMessages | null = null;
@@ -88,6 +89,7 @@ export class GatewayServer {
     this.admission = new Admission(this.options);
     const { maxPendingEvents, maxEventsInFlight } = this.options;
     this.router = new WorkerRouter(this.log, maxPendingEvents, (c) => this.closing.delete(c.id), maxEventsInFlight);
+    this.input = new ClientInput(this.options, this.counters, this.router);
     this.innerServer = createLinkListener(
       this.link,
       'gateway',
@@ -367,7 +369,7 @@ export class GatewayServer {
   private readonly tcpEvents = {
     connected: (conn: TcpClient) => this.tcpConnected(conn),
     message: (conn: TcpClient, data: string | Buffer, bytes: number) => {
-      if (this.admitMessage(conn.client!, bytes)) this.queueMessage(conn.client!, data);
+      if (this.input.admit(conn.client!, bytes)) this.input.queue(conn.client!, data);
     },
     badInput: (conn: TcpClient, failure: ReadFailure) => {
       this.counters.badMessages++;
@@ -429,81 +431,15 @@ export class GatewayServer {
   }
 
   private clientMessage(client: ClientState, data: Buffer, isBinary: boolean): void {
-    if (this.admitMessage(client, data.length)) this.queueMessage(client, isBinary ? data : data.toString());
-  }
-
-  /** Counts a message and applies the rate limit; false when it is not to be handled. */
-  private admitMessage(client: ClientState, bytes: number): boolean {
-    client.missedPings = 0;
-    const { counters } = this;
-    counters.messagesIn++;
-    counters.bytesIn += bytes;
-    if (client.gone) return false;
-    // Closing (refused, or closed by a worker): the rest of what it sent is dropped and counted, not logged again.
-    if (client.conn.readyState !== OPEN) {
-      counters.framesDropped.closing++;
-      return false;
-    }
-    const { maxMessagesPerSecond } = this.options;
-    // The bucket is made on the first message: idle clients need none.
-    if (maxMessagesPerSecond > 0) client.rate ??= new RateLimit(maxMessagesPerSecond, 2 * maxMessagesPerSecond);
-    if (client.rate) {
-      const wait = client.rate.take();
-      if (wait > 0) return this.throttle(client, wait);
-    }
-    return true;
-  }
-
-  /**
-   * A client over its rate: its socket is not read until the debt is paid, so TCP slows it down; one that owes
-   * more than RATE_LIMIT_ABUSE_SECONDS of budget is closed with 1008. False when the message is not handled.
-   */
-  private throttle(client: ClientState, wait: number): boolean {
-    const { maxMessagesPerSecond } = this.options;
-    if (client.rate!.abusive) {
-      this.log.warn(`client ${client.id} kept sending far above ${maxMessagesPerSecond} messages/s: disconnected`, {
-        code: ClientLogCode.RateLimit,
-        ip: client.ip,
-      });
-      this.refuse(client, CloseCode.PolicyViolation, 'message rate limit exceeded');
-      return false;
-    }
-    if (!client.throttle) {
-      this.counters.clientsThrottled++;
-      client.conn.pause();
-      client.throttle = setTimeout(readAgain, wait, client);
-    }
-    return true;
-  }
-
-  private queueMessage(client: ClientState, data: string | Buffer): void {
-    if (!this.router.enqueue(client, { kind: 'message', data })) {
-      this.log.warn(`client ${client.id} has ${this.options.maxPendingEvents} events waiting: disconnected`, {
-        code: ClientLogCode.TryAgainLater,
-        ip: client.ip,
-      });
-      this.refuse(client, CloseCode.TryAgainLater, 'too many pending messages');
-    }
-  }
-
-  /**
-   * Closes a client for what its last frame did (logged by the caller, once: admitMessage drops what a closing
-   * client still sends), and drops its messages still waiting for a worker.
-   */
-  private refuse(client: ClientState, code: number, reason: string): void {
-    unthrottle(client); // the close handshake needs the client's socket read
-    client.conn.close(code, reason);
-    this.counters.framesDropped.refused++;
-    dropQueuedMessages(client, this.counters);
+    if (this.input.admit(client, data.length)) this.input.queue(client, isBinary ? data : data.toString());
   }
 
   private clientClosed(client: ClientState): void {
     if (client.gone) return;
     client.gone = true;
-    unthrottle(client);
+    this.input.left(client);
     this.registry.remove(client);
     this.closing.set(client.id, client);
-    dropQueuedMessages(client, this.counters);
     this.router.enqueue(client, { kind: 'close' });
   }
 
@@ -579,31 +515,3 @@ export class GatewayServer {
 const CLIENT = Symbol('client');
 type ClientSocket = WebSocket & { [CLIENT]: ClientState };
 const clientOf = (ws: WebSocket) => (ws as ClientSocket)[CLIENT];
-
-/** A throttled client's timer: read it again once it is within its rate, else wait for the rest of the debt. */
-function readAgain(client: ClientState): void {
-  client.throttle = null;
-  if (client.gone) return;
-  const wait = client.rate!.wait();
-  if (wait > 0) client.throttle = setTimeout(readAgain, wait, client);
-  else client.conn.resume();
-}
-
-/**
- * A client that left, or is being closed for a refusal: its messages still waiting for a worker are dropped
- * (counted as `left`), so no worker handles them long after it has gone. Its connect and close events stay.
- */
-function dropQueuedMessages(client: ClientState, counters: GatewayCounters): void {
-  const { queue } = client;
-  let kept = 0;
-  for (const event of queue) if (event.kind !== 'message') queue[kept++] = event;
-  counters.framesDropped.left += queue.length - kept;
-  queue.length = kept;
-}
-
-function unthrottle(client: ClientState): void {
-  if (!client.throttle) return;
-  clearTimeout(client.throttle);
-  client.throttle = null;
-  client.conn.resume();
-}
