@@ -195,7 +195,18 @@ export async function killAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.kill('SIGKILL')));
 }
 
+/** Other programs a test runs (redis-server), killed with the roles if the test file dies before its after(). */
+const helpers = new Set<ChildProcess>();
+
+export function killWhenTestsExit(child: ChildProcess): void {
+  helpers.add(child);
+  child.once('exit', () => helpers.delete(child));
+}
+
 // Last resort if a test file dies before its after(): no stray process survives the runner.
 process.on('exit', () => {
   for (const p of running) p.proc.kill('SIGKILL');
+  for (const child of helpers) child.kill('SIGKILL');
 });
+// The runner ends a file that outlives --test-timeout with SIGTERM, which by default skips 'exit' handlers.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(1));

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { killWhenTestsExit } from './processes.ts';
 
 /** A free loopback TCP port (the OS picks it, then it is given back). */
 export function freePort(): Promise<number> {
@@ -41,6 +42,7 @@ export class RedisServer {
   private spawn(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    killWhenTestsExit(child);
     this.child = child;
     return new Promise((resolve, reject) => {
       let output = '';
