@@ -206,11 +206,10 @@ export class Supervisor {
   }
 
   /**
-   * Waits until every register knows every gateway started here and every business worker (and the HTTP API)
-   * is linked to each.
-   * A process is ready on its own terms (a worker once linked to the gateways it has heard of), and gateways
-   * announce themselves while the workers start: without this, "started" could come while a worker had heard of
-   * one gateway only. Logs what is still missing after `timeoutMs`; the links keep being retried after that.
+   * Waits until every register knows every gateway started here, and every business worker and the HTTP API is
+   * linked to each. A process is ready on its own terms (a worker once linked to the gateways it has heard of),
+   * and gateways announce themselves while the workers start: without this, "started" could come while a worker
+   * had heard of one gateway only. Logs what is still missing after `timeoutMs`; the links keep being retried.
    */
   private async settle(timeoutMs: number): Promise<void> {
     const gateways = this.slots.filter((slot) => slot.role === 'gateway').length;
