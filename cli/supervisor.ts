@@ -228,7 +228,12 @@ export class Supervisor {
       if (Date.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    if (!this.stopping) this.log.warn(`started before every gateway was linked: ${missing.join(', ')}`);
+    if (this.stopping) return;
+    this.log.warn(
+      `started before every gateway was linked: ${missing.join(', ')}. A register short of gateways: see the ` +
+        "gateways' log for why they cannot reach it. A worker short of some: each gateway's --lan-ip must be an " +
+        'address the workers can reach.',
+    );
   }
 
   private async handle(request: ControlRequest): Promise<ControlAnswer> {

@@ -1,7 +1,8 @@
 // Clients that pipeline: many events of one client in flight to its worker at once (--max-events-in-flight,
 // default 16). Each handler counts in the session, two in three after awaiting a random time and one in three
-// at once (a handler that returns no promise), so the replies show whether the worker kept the client's order and handed each event the session the previous one left, across reloads and
-// a worker killed with SIGKILL. Real processes (`switchboard start`), real WebSocket clients.
+// at once (a handler that returns no promise), so the replies show whether the worker kept the client's order
+// and handed each event the session the previous one left, across reloads and a worker killed with SIGKILL.
+// Real processes (`switchboard start`), real WebSocket clients.
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
